@@ -1,0 +1,83 @@
+# kapsula: a Gemini and Gopher server for one gemtext tree.
+# `make` builds build/kapsula; `make run` serves the bundled capsule;
+# `make check` runs every test. SANITIZE=1 builds with ASan+UBSan.
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+CC	?= cc
+CFLAGS	?= -O2 -g
+
+PKGS	 := libevent_core libevent_openssl openssl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Debian's libunistring ships no .pc file; fall back to plain -l.
+UNI_CFLAGS := $(shell pkg-config --cflags libunistring 2>/dev/null)
+UNI_LIBS := $(shell pkg-config --libs libunistring 2>/dev/null || echo -lunistring)
+
+KCFLAGS	 = -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L \
+	   -D_DEFAULT_SOURCE $(PKG_CFLAGS) $(UNI_CFLAGS)
+KLIBS	 = $(PKG_LIBS) $(UNI_LIBS)
+
+ifeq ($(SANITIZE),1)
+BUILD	 := build/san
+KCFLAGS	 += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=undefined
+KLDFLAGS += -fsanitize=address,undefined
+else
+BUILD	 := build
+endif
+
+SRCS	:= $(wildcard server/*.c)
+OBJS	:= $(SRCS:server/%.c=$(BUILD)/obj/%.o)
+LIBOBJS	:= $(filter-out $(BUILD)/obj/main.o,$(OBJS))
+UNITS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+
+.PHONY: all deps run check unit bench clean install format lint
+
+all: $(BUILD)/kapsula
+
+$(BUILD)/obj/%.o: server/%.c $(wildcard server/*.h) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(KCFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/kapsula: $(OBJS)
+	$(CC) $(CFLAGS) $(KLDFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(KLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS) tests/unit/unit.h
+	@mkdir -p $(@D)
+	$(CC) $(KCFLAGS) $(CFLAGS) -Iserver $(KLDFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(LIBOBJS) $(KLIBS)
+
+unit: $(UNITS)
+
+# Installs the Debian packages that are missing; does nothing when all are.
+deps:
+	@sh contrib/deps.sh build
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./$(BUILD)/kapsula --root capsule --hostname localhost --certs certs \
+	    --gemini '[::]:1965' --gemini 0.0.0.0:1965
+
+check:
+	@sh contrib/deps.sh check
+	@$(MAKE) --no-print-directory all unit
+	@KAPSULA=$(BUILD)/kapsula UNITDIR=$(BUILD)/tests sh tests/run.sh
+
+bench: all
+	@sh bench/run.sh $(BUILD)/kapsula
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/kapsula
+	install -m 755 $(BUILD)/kapsula $(DESTDIR)$(PREFIX)/bin/kapsula
+	cp -R capsule $(DESTDIR)$(PREFIX)/share/kapsula/
+
+format:
+	clang-format -i server/*.c server/*.h tests/unit/*.c tests/unit/*.h
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	    --inline-suppr -D__GNUC__ --std=c11 server tests/unit
+
+clean:
+	rm -rf build

@@ -1,0 +1,26 @@
+/*
+ * buf.h: a growable byte buffer for building replies at load time.
+ * Errors are sticky, so a long run of appends is checked once at the end.
+ */
+#ifndef KAPSULA_BUF_H
+#define KAPSULA_BUF_H
+
+#include <stddef.h>
+
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	int oom; /* set once an allocation failed; later appends do nothing */
+};
+
+int buf_add(struct buf *, const void *, size_t);
+int buf_addstr(struct buf *, const char *);
+int buf_addch(struct buf *, char);
+int buf_printf(struct buf *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Hands the bytes to the caller (NUL-terminated, length in *len). */
+char *buf_take(struct buf *, size_t *len);
+void buf_free(struct buf *);
+
+#endif

@@ -1,0 +1,305 @@
+/*
+ * site.c: pages derived from the loaded tree, made once per snapshot:
+ * listings for folders without index.gmi, plain-text versions, feeds per
+ * language, and the Gopher rendering of every gemtext page.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "feed.h"
+#include "mime.h"
+#include "render.h"
+#include "tree.h"
+#include "uri.h"
+
+#define TEXT_SUFFIX ".txt" /* "/en/a.gmi" is also "/en/a.gmi.txt" */
+
+/* a + b into out; 0, or -1 when it does not fit. */
+static int
+join(char *out, size_t outsz, const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+
+	if (na + nb >= outsz)
+		return -1;
+	memcpy(out, a, na);
+	memcpy(out + na, b, nb + 1);
+	return 0;
+}
+
+static const char *
+body_of(const struct node *n, size_t *len)
+{
+	*len = n->reply_len - n->hdr_len;
+	return n->reply + n->hdr_len;
+}
+
+static int
+is_gemtext(const struct node *n)
+{
+	return n->mime != NULL && strcmp(n->mime, "text/gemini") == 0;
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* Adds a generated node unless the tree already has a file there. */
+static struct node *
+add_generated(struct snapshot *s, size_t nsorted, const char *path)
+{
+	struct snapshot view = *s;
+
+	view.n = nsorted;
+	if (tree_lookup(&view, path) != NULL)
+		return NULL;
+	return tree_add(s, path);
+}
+
+static int
+add_listing(struct snapshot *s, size_t nsorted, size_t i)
+{
+	struct buf g = {0};
+	const char *dir = s->nodes[i].path, *p, *name;
+	size_t j, dlen = strlen(dir);
+	int rc;
+
+	buf_printf(&g, "# Index of %s\n\n", dir);
+	if (strcmp(dir, "/") != 0)
+		buf_addstr(&g, "=> ../ Parent folder\n");
+	/* Sorted by path, so a folder's children follow it directly. */
+	for (j = i + 1; j < nsorted && strncmp(s->nodes[j].path, dir, dlen) == 0;
+	    j++) {
+		name = s->nodes[j].path + dlen;
+		p = strchr(name, '/');
+		if (p != NULL && p[1] != '\0')
+			continue; /* deeper than one level */
+		buf_addstr(&g, "=> ");
+		uri_encode_path(&g, name);
+		buf_printf(&g, " %s\n", name);
+	}
+	if (g.oom)
+		return -1;
+	rc = tree_set_reply(&s->nodes[i], "text/gemini",
+	    lang_from_path(dir), g.data, g.len);
+	buf_free(&g);
+	return rc;
+}
+
+static int
+add_text_version(struct snapshot *s, size_t nsorted, size_t i,
+    const struct render_opts *ro)
+{
+	char path[URI_MAX * 2];
+	struct render_opts o = *ro;
+	struct buf t = {0};
+	struct node *n;
+	const char *body;
+	size_t len;
+	int rc;
+
+	if (join(path, sizeof(path), s->nodes[i].path, TEXT_SUFFIX) == -1)
+		return 0;
+	o.self = s->nodes[i].path;
+	body = body_of(&s->nodes[i], &len);
+	if (render_text(&t, body, len, &o) == -1)
+		goto err;
+	/* tree_add may move the array: nothing of nodes[i] is used below. */
+	if ((n = add_generated(s, nsorted, path)) == NULL) {
+		buf_free(&t);
+		return 0;
+	}
+	rc = tree_set_reply(n, "text/plain", lang_from_path(path), t.data,
+	    t.len);
+	buf_free(&t);
+	return rc;
+err:
+	buf_free(&t);
+	return -1;
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct feed_entry *x = a, *y = b;
+	int c = strcmp(y->date, x->date);
+
+	return c ? c : strcmp(x->path, y->path);
+}
+
+static int
+add_feed_node(struct snapshot *s, size_t nsorted, const char *dir,
+    const char *name, const char *mime, const struct buf *b)
+{
+	char path[URI_MAX * 2];
+	struct node *n;
+
+	if (join(path, sizeof(path), dir, name) == -1)
+		return 0;
+	if ((n = add_generated(s, nsorted, path)) == NULL)
+		return 0;
+	return tree_set_reply(n, mime, lang_from_path(path), b->data, b->len);
+}
+
+/* Every dated gemtext page under a language folder is an entry. */
+static int
+add_feeds(struct snapshot *s, size_t nsorted, size_t di,
+    const struct tree_opts *o)
+{
+	char dir[URI_MAX], idx[URI_MAX + 16], base[512];
+	struct feed_entry *e = NULL;
+	struct feed_info fi;
+	struct buf atom = {0}, sub = {0};
+	const struct node *n, *home;
+	const char *body;
+	size_t i, ne = 0, len, dlen;
+	int rc = -1;
+
+	if (join(dir, sizeof(dir), s->nodes[di].path, "") == -1 ||
+	    join(idx, sizeof(idx), dir, "index.gmi") == -1)
+		return 0;
+	dlen = strlen(dir);
+	if ((e = calloc(nsorted, sizeof(*e))) == NULL)
+		return -1;
+	for (i = di + 1; i < nsorted; i++) {
+		n = &s->nodes[i];
+		if (strncmp(n->path, dir, dlen) != 0)
+			break;
+		if (n->is_dir || !is_gemtext(n) ||
+		    !feed_page_date(base_name(n->path), e[ne].date))
+			continue;
+		body = body_of(n, &len);
+		e[ne].path = n->path;
+		e[ne].title = feed_page_title(body, len);
+		ne++;
+	}
+	qsort(e, ne, sizeof(*e), entry_cmp);
+	home = tree_lookup(s, idx);
+	fi.lang = lang_from_path(dir);
+	fi.dir = dir;
+	fi.title = NULL;
+	if (home != NULL) {
+		body = body_of(home, &len);
+		fi.title = feed_page_title(body, len);
+	}
+	if (o->gemini_port == 1965)
+		snprintf(base, sizeof(base), "gemini://%s", o->hostname);
+	else
+		snprintf(base, sizeof(base), "gemini://%s:%u", o->hostname,
+		    o->gemini_port);
+	fi.base = base;
+	if (feed_atom(&atom, &fi, e, ne) == -1 ||
+	    feed_gemsub(&sub, &fi, e, ne) == -1)
+		goto err;
+	/* The entries point into nodes: add the feed nodes last. */
+	if (add_feed_node(s, nsorted, dir, "atom.xml", "application/atom+xml",
+	    &atom) == -1 ||
+	    add_feed_node(s, nsorted, dir, "feed.gmi", "text/gemini", &sub) ==
+	    -1)
+		goto err;
+	rc = 0;
+err:
+	for (i = 0; i < ne; i++)
+		free(e[i].title);
+	free(e);
+	free((char *)fi.title);
+	buf_free(&atom);
+	buf_free(&sub);
+	return rc;
+}
+
+static int
+render_node(struct snapshot *s, struct node *n, const struct render_opts *ro)
+{
+	char self[URI_MAX * 2], text[URI_MAX * 2];
+	struct render_opts o = *ro;
+	struct buf m = {0};
+	const char *body;
+	size_t len;
+
+	if (join(self, sizeof(self), n->path, n->is_dir ? "index.gmi" : "") ==
+	    -1 || join(text, sizeof(text), self, TEXT_SUFFIX) == -1)
+		return 0;
+	o.self = self;
+	o.text = tree_lookup(s, text) != NULL ? text : NULL;
+	body = body_of(n, &len);
+	if (render_menu(&m, body, len, &o) == -1) {
+		buf_free(&m);
+		return -1;
+	}
+	n->gopher = buf_take(&m, &n->gopher_len);
+	return n->gopher ? 0 : -1;
+}
+
+static void
+alias_index(struct snapshot *s, struct node *dir)
+{
+	char idx[URI_MAX * 2];
+	const struct node *n;
+
+	if (join(idx, sizeof(idx), dir->path, "index.gmi") == -1 ||
+	    (n = tree_lookup(s, idx)) == NULL)
+		return;
+	dir->alias = 1;
+	dir->mime = n->mime;
+	dir->lang = n->lang;
+	dir->reply = n->reply;
+	dir->reply_len = n->reply_len;
+	dir->hdr_len = n->hdr_len;
+	dir->gopher = n->gopher;
+	dir->gopher_len = n->gopher_len;
+}
+
+static int
+has_index(const struct snapshot *s, const struct node *dir)
+{
+	char idx[URI_MAX * 2];
+
+	return join(idx, sizeof(idx), dir->path, "index.gmi") == 0 &&
+	    tree_lookup(s, idx) != NULL;
+}
+
+int
+site_derive(struct snapshot *s, const struct tree_opts *o, char *err,
+    size_t errsz)
+{
+	struct render_opts ro = {.host = o->gopher_host,
+	    .port = o->gopher_port, .width = RENDER_WIDTH};
+	size_t i, nsorted = s->n;
+
+	for (i = 0; i < nsorted; i++) {
+		if (s->nodes[i].is_dir) {
+			if (!has_index(s, &s->nodes[i]) &&
+			    add_listing(s, nsorted, i) == -1)
+				goto err;
+			if (lang_from_path(s->nodes[i].path) != NULL &&
+			    strchr(s->nodes[i].path + 1, '/')[1] == '\0' &&
+			    add_feeds(s, nsorted, i, o) == -1)
+				goto err;
+		} else if (is_gemtext(&s->nodes[i]) &&
+		    add_text_version(s, nsorted, i, &ro) == -1)
+			goto err;
+	}
+	tree_sort(s);
+	for (i = 0; i < s->n; i++)
+		if (!s->nodes[i].is_dir || !has_index(s, &s->nodes[i]))
+			if (is_gemtext(&s->nodes[i]) &&
+			    render_node(s, &s->nodes[i], &ro) == -1)
+				goto err;
+	for (i = 0; i < s->n; i++)
+		if (s->nodes[i].is_dir && s->nodes[i].reply == NULL)
+			alias_index(s, &s->nodes[i]);
+	for (i = 0; i < s->n; i++)
+		s->bytes += s->nodes[i].alias ? 0 :
+		    s->nodes[i].reply_len + s->nodes[i].gopher_len;
+	return 0;
+err:
+	snprintf(err, errsz, "out of memory while preparing pages");
+	return -1;
+}

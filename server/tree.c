@@ -1,0 +1,302 @@
+/*
+ * tree.c: walks the content folder once and keeps every file in memory, so
+ * requests never touch the disk. Nothing outside the root is ever loaded:
+ * symlinks are resolved and kept only when they land inside it.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <unistr.h>
+
+#include "buf.h"
+#include "log.h"
+#include "mime.h"
+#include "tree.h"
+
+#define MAX_DEPTH 16 /* also ends loops of symlinked folders */
+
+struct loader {
+	struct snapshot *s;
+	const struct tree_opts *o;
+	char root[PATH_MAX];
+	char *err;
+	size_t errsz;
+};
+
+static int walk(struct loader *, const char *fsdir, const char *vdir, int);
+
+struct node *
+tree_add(struct snapshot *s, const char *path)
+{
+	struct node *n;
+	size_t cap;
+
+	if (s->n == s->cap) {
+		cap = s->cap ? s->cap * 2 : 64;
+		n = reallocarray(s->nodes, cap, sizeof(*n));
+		if (n == NULL)
+			return NULL;
+		s->nodes = n;
+		s->cap = cap;
+	}
+	n = &s->nodes[s->n];
+	memset(n, 0, sizeof(*n));
+	if ((n->path = strdup(path)) == NULL)
+		return NULL;
+	s->n++;
+	return n;
+}
+
+/* charset only where the bytes are UTF-8, lang only on text. */
+int
+tree_set_reply(struct node *n, const char *mime, const char *lang,
+    const char *body, size_t len)
+{
+	struct buf b = {0};
+	int text = mime_is_text(mime);
+
+	n->mime = mime;
+	n->lang = text ? lang : NULL;
+	buf_addstr(&b, "20 ");
+	buf_addstr(&b, mime);
+	if (text && u8_check((const uint8_t *)body, len) == NULL &&
+	    memchr(body, '\0', len) == NULL)
+		buf_addstr(&b, "; charset=utf-8");
+	if (n->lang != NULL)
+		buf_printf(&b, "; lang=%s", n->lang);
+	buf_addstr(&b, "\r\n");
+	n->hdr_len = b.len;
+	buf_add(&b, body, len);
+	free(n->reply);
+	n->reply = buf_take(&b, &n->reply_len);
+	return n->reply ? 0 : -1;
+}
+
+static int
+node_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct node *)a)->path,
+	    ((const struct node *)b)->path);
+}
+
+void
+tree_sort(struct snapshot *s)
+{
+	qsort(s->nodes, s->n, sizeof(*s->nodes), node_cmp);
+}
+
+const struct node *
+tree_lookup(const struct snapshot *s, const char *path)
+{
+	struct node key;
+
+	key.path = (char *)(uintptr_t)path;
+	return bsearch(&key, s->nodes, s->n, sizeof(*s->nodes), node_cmp);
+}
+
+const char *
+node_gopher(const struct node *n, size_t *len)
+{
+	if (n->gopher != NULL) {
+		*len = n->gopher_len;
+		return n->gopher;
+	}
+	*len = n->reply_len - n->hdr_len;
+	return n->reply + n->hdr_len;
+}
+
+static int
+fail(struct loader *l, const char *what, const char *path)
+{
+	snprintf(l->err, l->errsz, "%s: %s: %s", path, what,
+	    errno ? strerror(errno) : "failed");
+	return -1;
+}
+
+static int
+read_all(int fd, char *p, size_t len)
+{
+	ssize_t r;
+	size_t off = 0;
+
+	while (off < len) {
+		r = read(fd, p + off, len - off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		off += (size_t)r;
+	}
+	return 0;
+}
+
+static int
+load_file(struct loader *l, const char *fspath, const char *vpath,
+    const struct stat *st)
+{
+	struct node *n;
+	char *data = NULL;
+	size_t len = (size_t)st->st_size;
+	int fd = -1, rc = -1;
+
+	if (len > l->o->max_file) {
+		log_warn("%s: skipped: larger than %zu bytes", fspath,
+		    l->o->max_file);
+		return 0;
+	}
+	/* O_NONBLOCK: a FIFO swapped in after stat() must not hang us. */
+	if ((fd = open(fspath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
+		return fail(l, "open", fspath);
+	if ((data = malloc(len + 1)) == NULL || read_all(fd, data, len) == -1)
+		goto err;
+	if ((n = tree_add(l->s, vpath)) == NULL)
+		goto err;
+	if (tree_set_reply(n, mime_from_name(vpath), lang_from_path(vpath),
+	    data, len) == -1)
+		goto err;
+	rc = 0;
+err:
+	if (rc == -1)
+		fail(l, "read", fspath);
+	free(data);
+	close(fd);
+	return rc;
+}
+
+/* Symlinks may point anywhere; keep only what resolves inside the root. */
+static int
+inside_root(struct loader *l, const char *fspath)
+{
+	char real[PATH_MAX];
+	size_t n = strlen(l->root);
+
+	if (realpath(fspath, real) == NULL)
+		return 0;
+	if (strncmp(real, l->root, n) != 0)
+		return 0;
+	return real[n] == '\0' || real[n] == '/' || strcmp(l->root, "/") == 0;
+}
+
+static int
+load_entry(struct loader *l, const char *fsdir, const char *vdir,
+    const char *name, int depth)
+{
+	char fspath[PATH_MAX], vpath[PATH_MAX];
+	struct stat st;
+
+	if ((size_t)snprintf(fspath, sizeof(fspath), "%s/%s", fsdir, name) >=
+	    sizeof(fspath))
+		return 0;
+	if (lstat(fspath, &st) == -1)
+		return 0;
+	if (S_ISLNK(st.st_mode)) {
+		if (!inside_root(l, fspath)) {
+			log_warn("%s: skipped: symlink leads outside the root",
+			    fspath);
+			return 0;
+		}
+		if (stat(fspath, &st) == -1)
+			return 0;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if ((size_t)snprintf(vpath, sizeof(vpath), "%s%s/", vdir,
+		    name) >= sizeof(vpath))
+			return 0;
+		return walk(l, fspath, vpath, depth + 1);
+	}
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	if ((size_t)snprintf(vpath, sizeof(vpath), "%s%s", vdir, name) >=
+	    sizeof(vpath))
+		return 0;
+	return load_file(l, fspath, vpath, &st);
+}
+
+static int
+walk(struct loader *l, const char *fsdir, const char *vdir, int depth)
+{
+	struct dirent *de;
+	struct node *n;
+	DIR *d;
+	int rc = 0;
+
+	if (depth > MAX_DEPTH) {
+		log_warn("%s: skipped: nested deeper than %d", fsdir,
+		    MAX_DEPTH);
+		return 0;
+	}
+	if ((d = opendir(fsdir)) == NULL)
+		return fail(l, "opendir", fsdir);
+	if ((n = tree_add(l->s, vdir)) == NULL) {
+		closedir(d);
+		return fail(l, "out of memory", fsdir);
+	}
+	n->is_dir = 1;
+	/* Hidden files stay private: .git, editor swap files, keys. */
+	while (rc == 0 && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			rc = load_entry(l, fsdir, vdir, de->d_name, depth);
+	closedir(d);
+	return rc;
+}
+
+struct snapshot *
+tree_load(const struct tree_opts *o, char *err, size_t errsz)
+{
+	struct loader l = {.o = o, .err = err, .errsz = errsz};
+	struct stat st;
+
+	if ((l.s = calloc(1, sizeof(*l.s))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	l.s->refs = 1;
+	errno = 0;
+	if (realpath(o->root, l.root) == NULL || stat(l.root, &st) == -1 ||
+	    !S_ISDIR(st.st_mode)) {
+		if (errno == 0)
+			errno = ENOTDIR;
+		fail(&l, "cannot serve", o->root);
+		goto err;
+	}
+	if (walk(&l, l.root, "/", 0) == -1)
+		goto err;
+	tree_sort(l.s);
+	if (site_derive(l.s, o, err, errsz) == -1)
+		goto err;
+	return l.s;
+err:
+	snapshot_unref(l.s);
+	return NULL;
+}
+
+void
+snapshot_ref(struct snapshot *s)
+{
+	s->refs++;
+}
+
+void
+snapshot_unref(struct snapshot *s)
+{
+	size_t i;
+
+	if (s == NULL || --s->refs > 0)
+		return;
+	for (i = 0; i < s->n; i++) {
+		free(s->nodes[i].path);
+		if (!s->nodes[i].alias) {
+			free(s->nodes[i].reply);
+			free(s->nodes[i].gopher);
+		}
+	}
+	free(s->nodes);
+	free(s);
+}
