@@ -1,13 +1,211 @@
 /*
  * gopher.c: the Gopher front (RFC 1436): selectors name the same nodes
- * Gemini paths do; menus and text were rendered at load time.
+ * Gemini paths do; menus and text were rendered at load time. Errors are
+ * type-3 menus; URL: selectors get a small HTML redirect page.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
 #include "net.h"
+#include "tree.h"
+#include "uri.h"
+
+#define SELECTOR_MAX 255 /* RFC 1436 */
+
+static const char *
+adv_host(const struct conn *c)
+{
+	return c->srv->conf->gopher_host;
+}
+
+/* Error text goes into a menu line: no TAB, CR, LF or other controls. */
+static void
+gopher_error(struct conn *c, int status, const char *msg, const char *sel)
+{
+	char clean[SELECTOR_MAX + 1];
+	size_t i, n = 0;
+
+	for (i = 0; sel != NULL && sel[i] != '\0' && n < sizeof(clean) - 1;
+	    i++)
+		clean[n++] = ((unsigned char)sel[i] < 0x20 ||
+				 sel[i] == 0x7f) ? '?' : sel[i];
+	clean[n] = '\0';
+	conn_replyf(c, status, "3%s%s%s\t\t%s\t%u\r\n.\r\n", msg,
+	    n ? ": " : "", clean, adv_host(c), c->srv->conf->gopher_port);
+}
+
+static void
+html_escape(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '&': buf_addstr(b, "&amp;"); break;
+		case '<': buf_addstr(b, "&lt;"); break;
+		case '>': buf_addstr(b, "&gt;"); break;
+		case '"': buf_addstr(b, "&quot;"); break;
+		case '\'': buf_addstr(b, "&#39;"); break;
+		default: buf_addch(b, *s); break;
+		}
+	}
+}
+
+/* Only schemes a reader would follow; never script or inline data. */
+static int
+url_allowed(const char *url)
+{
+	static const char *bad[] = {"javascript:", "data:", "vbscript:",
+	    "file:"};
+	size_t i;
+
+	if (strchr(url, ':') == NULL)
+		return 0;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (strncasecmp(url, bad[i], strlen(bad[i])) == 0)
+			return 0;
+	return 1;
+}
+
+/* lynx asks the server for URL: selectors; send it on with a refresh. */
+static void
+url_redirect(struct conn *c, const char *url)
+{
+	struct buf b = {0};
+	size_t len;
+	char *p;
+
+	if (!url_allowed(url)) {
+		gopher_error(c, 59, "Refused URL", NULL);
+		return;
+	}
+	buf_addstr(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+		       "<meta http-equiv=\"refresh\" content=\"0; url=");
+	html_escape(&b, url);
+	buf_addstr(&b, "\"><title>Leaving Gopherspace</title></head>\n"
+		       "<body><p>This link leaves Gopherspace: <a href=\"");
+	html_escape(&b, url);
+	buf_addstr(&b, "\">");
+	html_escape(&b, url);
+	buf_addstr(&b, "</a></p></body></html>\n");
+	p = buf_take(&b, &len);
+	conn_reply_own(c, 30, p, len);
+}
+
+static void
+caps(struct conn *c)
+{
+	conn_replyf(c, 20,
+	    "CAPS\r\n\r\nCapsVersion=1\r\nExpireCapsAfter=3600\r\n\r\n"
+	    "PathDelimeter=/\r\nPathIdentity=.\r\nPathParent=..\r\n"
+	    "PathParentDouble=FALSE\r\nPathEscapeCharacter=%%\r\n"
+	    "PathKeepPreDelimeter=FALSE\r\n\r\nServerSoftware=kapsula\r\n"
+	    "ServerSoftwareVersion=0.1.0\r\nServerDefaultEncoding=UTF-8\r\n"
+	    "ServerTLSPort=%u\r\n",
+	    c->srv->conf->gemini_port);
+}
+
+/*
+ * UMN gopher probes with Gopher+ ("\t$", "\t!", "\t+") and gives up on a
+ * plain reply. A stub is enough: "+-1" then the menu as +INFO blocks.
+ */
+static void
+gopher_plus(struct conn *c, const struct node *n, const char *data,
+    size_t len, char kind)
+{
+	struct buf b = {0};
+	const char *p = data, *end = data + len, *eol;
+	size_t outlen;
+
+	if (kind == '+') {
+		buf_addstr(&b, n->gopher ? "+-1\r\n" : "+-2\r\n");
+		buf_add(&b, data, len);
+	} else if (kind == '$' && n->gopher != NULL) {
+		buf_addstr(&b, "+-1\r\n");
+		for (; p < end && (eol = memchr(p, '\n', (size_t)(end - p)));
+		     p = eol + 1) {
+			if (p[0] == '.' || p[0] == 'i')
+				continue;
+			buf_addstr(&b, "+INFO: ");
+			buf_add(&b, p, (size_t)(eol - p) -
+			    (eol > p && eol[-1] == '\r'));
+			buf_addstr(&b, "\t+\r\n");
+		}
+		buf_addstr(&b, ".\r\n");
+	} else {
+		buf_printf(&b, "+-1\r\n+INFO: %c%s\t%s\t%s\t%u\t+\r\n"
+			       "+ADMIN:\r\n Admin: kapsula\r\n.\r\n",
+		    n->gopher ? '1' : '0', n->path, n->path, adv_host(c),
+		    c->srv->conf->gopher_port);
+	}
+	data = buf_take(&b, &outlen);
+	conn_reply_own(c, 20, (char *)data, outlen);
+}
+
+static const struct node *
+find(const struct conn *c, const char *path)
+{
+	char dir[URI_MAX + 2];
+	const struct node *n;
+
+	if ((n = tree_lookup(c->snap, path)) != NULL)
+		return n;
+	/* No redirects in Gopher: "/en" simply is the folder "/en/". */
+	snprintf(dir, sizeof(dir), "%s/", path);
+	return tree_lookup(c->snap, dir);
+}
 
 void
 gopher_handle(struct conn *c, const char *line, size_t len)
 {
-	(void)line;
-	(void)len;
-	conn_replyf(c, 3, "3Gopher is not served yet\t\terror.host\t1\r\n.\r\n");
+	char sel[SELECTOR_MAX + 1], path[URI_MAX + 1];
+	const char *tab, *why, *data, *plus = NULL;
+	const struct node *n;
+	size_t sellen;
+
+	if (len > REQ_MAX) {
+		gopher_error(c, 59, "Request longer than 1 KiB", NULL);
+		return;
+	}
+	tab = memchr(line, '\t', len);
+	sellen = tab ? (size_t)(tab - line) : len;
+	if (tab != NULL)
+		plus = memchr(tab + 1, '\t', len - sellen - 1);
+	plus = plus ? plus + 1 : tab ? tab + 1 : NULL;
+	if (sellen > SELECTOR_MAX) {
+		gopher_error(c, 59, "Selector longer than 255 bytes", NULL);
+		return;
+	}
+	memcpy(sel, line, sellen);
+	sel[sellen] = '\0';
+	if (strlen(sel) != sellen) {
+		gopher_error(c, 59, "NUL byte in the selector", NULL);
+		return;
+	}
+	conn_set_logpath(c, sel);
+	if (strncmp(sel, "URL:", 4) == 0) {
+		url_redirect(c, sel + 4);
+		return;
+	}
+	if (uri_normalize_path(sel, sellen, path, sizeof(path), &why) == -1) {
+		gopher_error(c, 59, why, NULL);
+		return;
+	}
+	conn_set_logpath(c, path);
+	if (strcmp(path, "/caps.txt") == 0 &&
+	    tree_lookup(c->snap, path) == NULL) {
+		caps(c);
+		return;
+	}
+	if ((n = find(c, path)) == NULL) {
+		gopher_error(c, 51, "Not found", path);
+		return;
+	}
+	data = node_gopher(n, &len);
+	if (plus != NULL && (plus[0] == '$' || plus[0] == '!' ||
+	    plus[0] == '+') && (plus[1] == '\0' || plus[1] == '\r'))
+		gopher_plus(c, n, data, len, plus[0]);
+	else
+		conn_reply(c, 20, data, len);
 }

@@ -112,6 +112,22 @@ conn_replyf(struct conn *c, int status, const char *fmt, ...)
 }
 
 void
+conn_reply_own(struct conn *c, int status, char *data, size_t len)
+{
+	free(c->own);
+	c->own = data;
+	if (data == NULL) {
+		if (c->proto == PROTO_GEMINI)
+			conn_replyf(c, 40, "40 Server out of memory\r\n");
+		else
+			conn_replyf(c, 40, "3Server out of memory\t\terror\t1"
+					   "\r\n.\r\n");
+		return;
+	}
+	conn_reply(c, status, data, len);
+}
+
+void
 conn_set_logpath(struct conn *c, const char *path)
 {
 	snprintf(c->logpath, sizeof(c->logpath), "%s", path);
@@ -340,6 +356,7 @@ conn_free(struct conn *c)
 	event_free(c->ev);
 	close(c->fd);
 	snapshot_unref(c->snap);
+	free(c->own);
 	TAILQ_REMOVE(&srv->conns, c, entry);
 	free(c);
 	srv->nconns--;

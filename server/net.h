@@ -74,6 +74,7 @@ struct conn {
 	char req[REQ_MAX + 3];
 	size_t reqlen;
 	const char *out;
+	char *own; /* a reply made for this request, freed with it */
 	size_t outlen;
 	size_t outoff;
 	int status;
@@ -89,6 +90,8 @@ void server_free(struct server *);
 void conn_reply(struct conn *, int status, const char *data, size_t len);
 void conn_replyf(struct conn *, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Takes a malloc'd reply (or NULL after a failed allocation). */
+void conn_reply_own(struct conn *, int status, char *data, size_t len);
 void conn_set_logpath(struct conn *, const char *);
 
 /* The protocol fronts (gemini.c, gopher.c). */

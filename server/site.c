@@ -50,14 +50,21 @@ base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-/* Adds a generated node unless the tree already has a file there. */
-static struct node *
-add_generated(struct snapshot *s, size_t nsorted, const char *path)
+/* Generated nodes are appended unsorted: search the sorted part only. */
+static const struct node *
+lookup_sorted(const struct snapshot *s, size_t nsorted, const char *path)
 {
 	struct snapshot view = *s;
 
 	view.n = nsorted;
-	if (tree_lookup(&view, path) != NULL)
+	return tree_lookup(&view, path);
+}
+
+/* Adds a generated node unless the tree already has a file there. */
+static struct node *
+add_generated(struct snapshot *s, size_t nsorted, const char *path)
+{
+	if (lookup_sorted(s, nsorted, path) != NULL)
 		return NULL;
 	return tree_add(s, path);
 }
@@ -180,7 +187,7 @@ add_feeds(struct snapshot *s, size_t nsorted, size_t di,
 		ne++;
 	}
 	qsort(e, ne, sizeof(*e), entry_cmp);
-	home = tree_lookup(s, idx);
+	home = lookup_sorted(s, nsorted, idx);
 	fi.lang = lang_from_path(dir);
 	fi.dir = dir;
 	fi.title = NULL;
@@ -273,11 +280,12 @@ site_derive(struct snapshot *s, const struct tree_opts *o, char *err,
 	    .port = o->gopher_port, .width = RENDER_WIDTH};
 	size_t i, nsorted = s->n;
 
+	for (i = 0; i < nsorted; i++)
+		if (s->nodes[i].is_dir && !has_index(s, &s->nodes[i]) &&
+		    add_listing(s, nsorted, i) == -1)
+			goto err;
 	for (i = 0; i < nsorted; i++) {
 		if (s->nodes[i].is_dir) {
-			if (!has_index(s, &s->nodes[i]) &&
-			    add_listing(s, nsorted, i) == -1)
-				goto err;
 			if (lang_from_path(s->nodes[i].path) != NULL &&
 			    strchr(s->nodes[i].path + 1, '/')[1] == '\0' &&
 			    add_feeds(s, nsorted, i, o) == -1)
