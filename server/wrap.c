@@ -1,0 +1,276 @@
+/*
+ * wrap.c: widths, cuts and line breaks for terminal text with libunistring:
+ * columns are counted per grapheme cluster, never per byte or code point.
+ */
+#include <stdlib.h>
+#include <unigbrk.h>
+#include <unilbrk.h>
+#include <unistr.h>
+#include <uniwidth.h>
+
+#include "buf.h"
+#include "wrap.h"
+
+#define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
+#define ELLIPSIS    "\xe2\x80\xa6" /* U+2026, one column */
+
+/* C0, DEL and C1 would move the cursor or start an escape sequence. */
+static int
+is_control(ucs4_t uc)
+{
+	return uc < 0x20 || (uc >= 0x7f && uc <= 0x9f);
+}
+
+int
+wrap_clean(struct buf *out, const char *s, size_t n, int keep_tabs)
+{
+	const uint8_t *p = (const uint8_t *)s, *end = p + n;
+	ucs4_t uc;
+	int len;
+
+	while (p < end) {
+		len = u8_mbtouc(&uc, p, (size_t)(end - p));
+		if (uc == 0xfffd)
+			buf_addstr(out, REPLACEMENT); /* also for bad bytes */
+		else if (uc == '\t')
+			buf_addch(out, keep_tabs ? '\t' : ' ');
+		else if (uc == 0x2028 || uc == 0x2029)
+			buf_addch(out, ' '); /* line breaks we do ourselves */
+		else if (!is_control(uc))
+			buf_add(out, p, (size_t)len);
+		p += len;
+	}
+	return out->oom ? -1 : 0;
+}
+
+/* gb[i] is 1 where a grapheme cluster starts; NULL when out of memory. */
+static char *
+grapheme_starts(const char *s, size_t n)
+{
+	char *gb;
+
+	if ((gb = calloc(n > 0 ? n : 1, 1)) == NULL)
+		return NULL;
+	if (n > 0)
+		u8_grapheme_breaks((const uint8_t *)s, n, gb);
+	return gb;
+}
+
+static size_t
+cluster_end(const char *gb, size_t i, size_t end)
+{
+	for (i++; i < end && !gb[i]; i++)
+		;
+	return i;
+}
+
+/*
+ * u8_width adds up code points, so a ZWJ family emoji would count 6; no
+ * terminal draws a cluster wider than two columns.
+ */
+static size_t
+cluster_width(const char *s, size_t a, size_t b)
+{
+	int w;
+
+	w = u8_width((const uint8_t *)s + a, b - a, "UTF-8");
+	if (w < 0)
+		return 0;
+	return w > 2 ? 2 : (size_t)w;
+}
+
+/* End of the longest run of whole clusters from a that fits in cols. */
+static size_t
+span_fit(const char *s, const char *gb, size_t a, size_t b, size_t cols,
+    size_t *used)
+{
+	size_t e, w = 0, cw;
+
+	for (; a < b; a = e) {
+		e = cluster_end(gb, a, b);
+		cw = cluster_width(s, a, e);
+		if (w + cw > cols)
+			break;
+		w += cw;
+	}
+	*used = w;
+	return a;
+}
+
+int
+wrap_width(const char *s, size_t n, size_t *cols)
+{
+	char *gb;
+
+	if ((gb = grapheme_starts(s, n)) == NULL)
+		return -1;
+	span_fit(s, gb, 0, n, (size_t)-1, cols);
+	free(gb);
+	return 0;
+}
+
+int
+wrap_cut(struct buf *out, const char *s, size_t n, size_t cols, int ellipsis)
+{
+	size_t e, w;
+	char *gb;
+
+	if ((gb = grapheme_starts(s, n)) == NULL)
+		goto err;
+	e = span_fit(s, gb, 0, n, cols, &w);
+	if (e < n && ellipsis && cols > 0) {
+		e = span_fit(s, gb, 0, n, cols - 1, &w);
+		while (e > 0 && s[e - 1] == ' ')
+			e--;
+		buf_add(out, s, e);
+		buf_addstr(out, ELLIPSIS);
+	} else {
+		buf_add(out, s, e);
+	}
+	free(gb);
+	return out->oom ? -1 : 0;
+err:
+	out->oom = 1;
+	return -1;
+}
+
+int
+wrap_expand_tabs(struct buf *out, const char *s, size_t n)
+{
+	size_t a, e, col = 0;
+	char *gb;
+
+	if ((gb = grapheme_starts(s, n)) == NULL)
+		goto err;
+	for (a = 0; a < n; a = e) {
+		e = cluster_end(gb, a, n);
+		if (s[a] == '\t') {
+			do
+				buf_addch(out, ' ');
+			while (++col % WRAP_TABSTOP != 0);
+		} else {
+			buf_add(out, s + a, e - a);
+			col += cluster_width(s, a, e);
+		}
+	}
+	free(gb);
+	return out->oom ? -1 : 0;
+err:
+	out->oom = 1;
+	return -1;
+}
+
+static size_t
+span_width(const char *s, const char *gb, size_t a, size_t b)
+{
+	size_t w;
+
+	span_fit(s, gb, a, b, (size_t)-1, &w);
+	return w;
+}
+
+static size_t
+strip_spaces(const char *s, size_t a, size_t b)
+{
+	while (b > a && s[b - 1] == ' ')
+		b--;
+	return b;
+}
+
+/* The line being filled: from byte start, cols wide with its spaces. */
+struct fill {
+	const char *s;
+	const char *gb;
+	size_t start;
+	size_t cols;
+	size_t max;
+	wrap_line_fn fn;
+	void *arg;
+};
+
+/* Ends the line at byte end; the spaces before it may pass the margin. */
+static int
+flush(struct fill *f, size_t end)
+{
+	size_t e = strip_spaces(f->s, f->start, end);
+	int rc;
+
+	rc = f->fn(f->arg, f->s + f->start, e - f->start,
+	    span_width(f->s, f->gb, f->start, e));
+	f->start = end;
+	f->cols = 0;
+	return rc;
+}
+
+/*
+ * A word wider than a whole line (a long URL) is cut on cluster boundaries;
+ * its tail starts the next line and later words may join it.
+ */
+static int
+cut_word(struct fill *f, size_t end)
+{
+	size_t vis = strip_spaces(f->s, f->start, end), e, w;
+
+	for (;;) {
+		e = span_fit(f->s, f->gb, f->start, vis, f->max, &w);
+		if (e == vis)
+			break;
+		if (e == f->start) /* one cluster wider than the line */
+			e = cluster_end(f->gb, e, vis);
+		if (flush(f, e) == -1)
+			return -1;
+	}
+	f->cols = span_width(f->s, f->gb, f->start, end);
+	return 0;
+}
+
+/* Adds the piece [a, b) between two break opportunities to the line. */
+static int
+add_piece(struct fill *f, size_t a, size_t b)
+{
+	size_t vis = strip_spaces(f->s, a, b);
+	size_t w = span_width(f->s, f->gb, a, vis);
+
+	if (f->start < a && f->cols + w > f->max && flush(f, a) == -1)
+		return -1;
+	if (f->start == a && w > f->max)
+		return cut_word(f, b);
+	f->cols += span_width(f->s, f->gb, a, b);
+	return 0;
+}
+
+/*
+ * Greedy filling over u8_possible_linebreaks: u8_width_linebreaks counts
+ * the space after a line's last word (a word ending on the margin moves
+ * down) and adds up emoji code points; widths here are the cluster widths
+ * used everywhere else, so the wrap and the cuts agree.
+ */
+int
+wrap_lines(const char *s, size_t n, size_t cols, wrap_line_fn fn, void *arg)
+{
+	struct fill f = {s, NULL, 0, 0, cols, fn, arg};
+	char *p = NULL, *gb = NULL;
+	size_t a = 0, i;
+	int rc = -1;
+
+	if (n == 0)
+		return fn(arg, "", 0, 0);
+	if ((p = malloc(n)) == NULL || (gb = grapheme_starts(s, n)) == NULL)
+		goto out;
+	f.gb = gb;
+	/* p[i] marks a break before byte i. */
+	u8_possible_linebreaks((const uint8_t *)s, n, "UTF-8", p);
+	for (i = 1; i <= n; i++) {
+		if (i < n && p[i] != UC_BREAK_POSSIBLE &&
+		    p[i] != UC_BREAK_HYPHENATION)
+			continue;
+		if (add_piece(&f, a, i) == -1)
+			goto out;
+		a = i;
+	}
+	rc = flush(&f, n);
+out:
+	free(p);
+	free(gb);
+	return rc;
+}

@@ -1,0 +1,735 @@
+/*
+ * test_render.c: gemtext rendered as Gopher menus and plain text: golden
+ * pages, widths (Cyrillic, CJK, combining marks, emoji), links, sanitising.
+ */
+#include <stdlib.h>
+#include <unigbrk.h>
+#include <unistr.h>
+#include <uniwidth.h>
+
+#include "buf.h"
+#include "render.h"
+#include "unit.h"
+
+#define GOLDEN "tests/unit/golden/"
+#define FAMILY                                                                 \
+	"\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d"             \
+	"\xf0\x9f\x91\xa7" /* man ZWJ woman ZWJ girl: one cluster */
+
+static const struct render_opts opts = {
+    "localhost", 7070, "/en/interview.gmi", NULL, RENDER_WIDTH};
+
+static const char ru_para[] =
+    "Около двух лет назад девушек можно было увидеть на улице. Сейчас "
+    "Министерство внутренних дел пытается убедить людей, что в Казахстане "
+    "нет проституции, поэтому большая часть секс-работы происходит в "
+    "саунах, кафе, клубах, на частных квартирах или по вызову. В саунах "
+    "же мужчины напиваются, избивают девушек и заставляют их делать то, "
+    "на что они не соглашались.";
+
+static const char en_para[] =
+    "About two years ago, you could see girls on the street. Right now, "
+    "the Department of Internal Affairs is trying to convince people that "
+    "there is no prostitution in Kazakhstan so most sex work takes places "
+    "in saunas, cafes, clubs, private flats or by call.";
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f;
+	char *p = NULL;
+	long n;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)n + 1)) != NULL) {
+		*len = fread(p, 1, (size_t)n, f);
+		p[*len] = '\0';
+	}
+	fclose(f);
+	return p;
+}
+
+static char *
+menu_of(const char *gmi, const struct render_opts *o)
+{
+	struct buf b = {0};
+
+	if (render_menu(&b, gmi, strlen(gmi), o) == -1) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, NULL);
+}
+
+static char *
+text_of(const char *gmi, const struct render_opts *o)
+{
+	struct buf b = {0};
+
+	if (render_text(&b, gmi, strlen(gmi), o) == -1) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, NULL);
+}
+
+/*
+ * Columns as a terminal draws them: u8_width per grapheme cluster, at most
+ * 2 (u8_width alone counts a ZWJ family emoji as 6).
+ */
+static size_t
+cols(const char *s, size_t n)
+{
+	char *gb = malloc(n + 1);
+	size_t a, e, w = 0;
+	int cw;
+
+	if (gb == NULL)
+		return (size_t)-1;
+	u8_grapheme_breaks((const uint8_t *)s, n, gb);
+	for (a = 0; a < n; a = e) {
+		for (e = a + 1; e < n && !gb[e]; e++)
+			;
+		cw = u8_width((const uint8_t *)s + a, e - a, "UTF-8");
+		w += cw > 2 ? 2 : (size_t)cw;
+	}
+	free(gb);
+	return w;
+}
+
+/* Valid UTF-8 without C0, DEL or C1, except the byte allow. */
+static int
+no_controls(const char *s, size_t n, char allow)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
+
+	if (u8_check(p, n) != NULL)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if ((p[i] < 0x20 || p[i] == 0x7f) &&
+		    p[i] != (unsigned char)allow)
+			return 0;
+		if (p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 &&
+		    p[i + 1] <= 0x9f)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+printable_ascii(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static size_t
+count_tabs(const char *s, size_t n)
+{
+	size_t i, tabs = 0;
+
+	for (i = 0; i < n; i++)
+		tabs += s[i] == '\t';
+	return tabs;
+}
+
+/*
+ * Every menu line: CRLF, exactly three tabs, clean display text at most
+ * 67 columns wide, a printable ASCII selector; ".\r\n" last.
+ */
+static void
+check_menu(const char *m)
+{
+	const char *p, *nl, *t1, *t2;
+	size_t n;
+
+	CHECK(m != NULL);
+	for (p = m;
+	     p != NULL && (nl = strchr(p, '\n')) != NULL && nl[1] != '\0';
+	     p = nl + 1) {
+		CHECK(nl > p && nl[-1] == '\r');
+		n = (size_t)(nl - 1 - p);
+		CHECK(memchr(p, '\r', n) == NULL);
+		CHECK(count_tabs(p, n) == 3);
+		if ((t1 = memchr(p, '\t', n)) == NULL)
+			return;
+		t2 = memchr(t1 + 1, '\t', n - (size_t)(t1 + 1 - p));
+		CHECK(no_controls(p + 1, (size_t)(t1 - p - 1), 0));
+		CHECK(cols(p + 1, (size_t)(t1 - p - 1)) <= RENDER_WIDTH);
+		CHECK(t2 != NULL &&
+		      printable_ascii(t1 + 1, (size_t)(t2 - t1 - 1)));
+	}
+	if (p != NULL)
+		CHECK_STR(p, ".\r\n");
+}
+
+/* Info lines' text, joined by '\n', from a menu. */
+static char *
+info_text(const char *m)
+{
+	struct buf b = {0};
+	const char *p, *tab;
+
+	for (p = m; *p != '\0'; p = strchr(p, '\n') + 1) {
+		if (*p != 'i')
+			continue;
+		tab = strchr(p, '\t');
+		buf_add(&b, p + 1, (size_t)(tab - p - 1));
+		buf_addch(&b, '\n');
+	}
+	return buf_take(&b, NULL);
+}
+
+/*
+ * Every line of LF-separated text at most w columns; raw measures with
+ * plain u8_width, as a reader's terminal library would without emoji.
+ */
+static int
+within(const char *s, size_t w, int raw)
+{
+	const char *nl;
+	size_t n;
+
+	for (; *s != '\0'; s = nl + 1) {
+		nl = strchr(s, '\n');
+		if (nl == NULL)
+			nl = s + strlen(s);
+		n = (size_t)(nl - s);
+		if ((raw ? (size_t)u8_width((const uint8_t *)s, n, "UTF-8")
+		         : cols(s, n)) > w)
+			return 0;
+		if (*nl == '\0')
+			break;
+	}
+	return 1;
+}
+
+static int
+all_within(const char *s, size_t w)
+{
+	return within(s, w, 0);
+}
+
+/* Undoes the wrap: lines joined by spaces, or nothing after a hyphen. */
+static char *
+unwrap(const char *s)
+{
+	struct buf b = {0};
+	const char *nl;
+
+	for (; (nl = strchr(s, '\n')) != NULL; s = nl + 1) {
+		if (b.len > 0 && b.data[b.len - 1] != '-')
+			buf_addch(&b, ' ');
+		buf_add(&b, s, (size_t)(nl - s));
+	}
+	return buf_take(&b, NULL);
+}
+
+static void
+test_golden(const char *name, int menu)
+{
+	char path[256], *gmi, *want, *got;
+	size_t glen, wlen;
+	struct render_opts o = opts;
+	struct buf b = {0};
+
+	o.text = "/en/interview.txt";
+	snprintf(path, sizeof(path), GOLDEN "%s.gmi", name);
+	gmi = slurp(path, &glen);
+	snprintf(
+	    path, sizeof(path), GOLDEN "%s.%s", name, menu ? "menu" : "txt");
+	want = slurp(path, &wlen);
+	CHECK(gmi != NULL && want != NULL);
+	if (gmi != NULL && want != NULL) {
+		CHECK(
+		    (menu ? render_menu : render_text)(&b, gmi, glen, &o) == 0);
+		got = buf_take(&b, NULL);
+		CHECK_STR(got, want);
+		if (menu)
+			check_menu(got);
+		else
+			CHECK(got != NULL && strchr(got, '\r') == NULL);
+		free(got);
+	}
+	free(gmi);
+	free(want);
+}
+
+static void
+test_golden_menu(void)
+{
+	test_golden("interview", 1);
+}
+
+static void
+test_golden_text(void)
+{
+	test_golden("interview", 0);
+}
+
+static void
+test_paragraphs(void)
+{
+	char *m = menu_of(en_para, &opts), *t = m ? info_text(m) : NULL;
+	char *u = t ? unwrap(t) : NULL;
+
+	check_menu(m);
+	CHECK(t != NULL && within(t, RENDER_WIDTH, 1));
+	CHECK_STR(u, en_para);
+	free(m);
+	free(t);
+	free(u);
+	m = menu_of(ru_para, &opts);
+	t = m ? info_text(m) : NULL;
+	u = t ? unwrap(t) : NULL;
+	check_menu(m);
+	CHECK(t != NULL && within(t, RENDER_WIDTH, 1));
+	/* Rejoined at spaces, the text comes back: no word was split. */
+	CHECK_STR(u, ru_para);
+	/* Greedy fill: 67 columns are 67 letters, not 67 bytes. */
+	CHECK(t != NULL && cols(t, (size_t)(strchr(t, '\n') - t)) > 60);
+	free(m);
+	free(t);
+	free(u);
+}
+
+static void
+test_exact_fit(void)
+{
+	char line[RENDER_WIDTH + 8], *t;
+
+	/* 60 + space + 6 = 67 columns: fits on one line, margin included. */
+	memset(line, 'a', 60);
+	memcpy(line + 60, " bbbbbb", 8);
+	t = text_of(line, &opts);
+	CHECK(t != NULL && strlen(t) == 68 && t[67] == '\n');
+	free(t);
+	memcpy(line + 60, " bbbbbbb", 9);
+	t = text_of(line, &opts);
+	CHECK(t != NULL && strchr(t, '\n') == t + 60);
+	free(t);
+}
+
+static void
+test_long_word(void)
+{
+	struct buf in = {0};
+	char *t, *m;
+	int i;
+
+	buf_addstr(&in, "see ");
+	for (i = 0; i < 20; i++)
+		buf_addstr(&in, "https_example_org_");
+	buf_addstr(&in, " then more words");
+	t = text_of(in.data, &opts);
+	m = menu_of(in.data, &opts);
+	check_menu(m);
+	CHECK(t != NULL && all_within(t, RENDER_WIDTH));
+	/* 360 bytes cut into full lines; the tail flows with what follows. */
+	CHECK(t != NULL && strncmp(t, "see\n", 4) == 0);
+	CHECK(t != NULL && strlen(strchr(t, '\n') + 1) > 0 &&
+	      cols(t + 4, (size_t)(strchr(t + 4, '\n') - t - 4)) == 67);
+	CHECK(t != NULL && strstr(t, "https_example_org_ then more words\n"));
+	free(t);
+	free(m);
+	buf_free(&in);
+	/* A Cyrillic word is cut between letters, never inside one. */
+	for (i = 0; i < 100; i++)
+		buf_addstr(&in, "ж");
+	t = text_of(in.data, &opts);
+	CHECK(t != NULL && u8_check((const uint8_t *)t, strlen(t)) == NULL);
+	CHECK(
+	    t != NULL && strlen(t) == 200 + 2 && strchr(t, '\n') == t + 2 * 67);
+	free(t);
+	buf_free(&in);
+}
+
+static void
+test_combining(void)
+{
+	struct buf in = {0};
+	char *t;
+	int i;
+
+	/* e + U+0301 is one column and one cluster. */
+	for (i = 0; i < 70; i++)
+		buf_addstr(&in, "e\xcc\x81");
+	t = text_of(in.data, &opts);
+	CHECK(t != NULL && strchr(t, '\n') == t + 67 * 3);
+	CHECK(t != NULL && strncmp(strchr(t, '\n') + 1, "e\xcc\x81", 3) == 0);
+	free(t);
+	buf_free(&in);
+}
+
+static void
+test_cjk(void)
+{
+	struct buf in = {0};
+	char *t;
+	int i;
+
+	/* 40 ideographs, 80 columns: 33 of them (66 columns) fit. */
+	for (i = 0; i < 40; i++)
+		buf_addstr(&in, "\xe6\xbc\xa2"); /* 漢 */
+	t = text_of(in.data, &opts);
+	CHECK(t != NULL && all_within(t, RENDER_WIDTH));
+	CHECK(t != NULL && strchr(t, '\n') == t + 33 * 3);
+	free(t);
+	buf_free(&in);
+}
+
+static size_t
+count(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	while ((s = strstr(s, needle)) != NULL) {
+		n++;
+		s += strlen(needle);
+	}
+	return n;
+}
+
+static void
+test_emoji(void)
+{
+	struct buf in = {0}, lab = {0}, out = {0};
+	char *t;
+	int i;
+
+	/* 40 families without spaces: each counts 2, none is split. */
+	for (i = 0; i < 40; i++)
+		buf_addstr(&in, FAMILY);
+	t = text_of(in.data, &opts);
+	CHECK(t != NULL && count(t, FAMILY) == 40);
+	CHECK(t != NULL && strchr(t, '\n') == t + 33 * strlen(FAMILY));
+	free(t);
+	/* A label of 65 columns + a family fits 67; one more column cuts. */
+	buf_printf(&lab, "%65s" FAMILY, "x");
+	CHECK(render_item(&out, '1', lab.data, lab.len, "/a", &opts) == 0);
+	CHECK(out.data != NULL && strstr(out.data, "x" FAMILY "\t/a\t"));
+	buf_free(&lab);
+	buf_printf(&lab, "%66s" FAMILY, "y");
+	CHECK(render_item(&out, '1', lab.data, lab.len, "/b", &opts) == 0);
+	CHECK(out.data != NULL && strstr(out.data, "y\xe2\x80\xa6\t/b\t"));
+	buf_free(&lab);
+	buf_free(&out);
+	buf_free(&in);
+}
+
+/* The last line is a rule exactly as wide as the widest line above it. */
+static int
+rule_matches(const char *t)
+{
+	const char *p, *nl, *rule = NULL;
+	size_t w, widest = 0;
+
+	for (p = t; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		w = cols(p, (size_t)(nl - p));
+		if (nl[1] == '\0') {
+			rule = p;
+			break;
+		}
+		if (w > widest)
+			widest = w;
+	}
+	return rule != NULL && strspn(rule, "=") == widest &&
+	       rule[widest] == '\n';
+}
+
+static void
+test_headings(void)
+{
+	char *m = menu_of("# Заголовок\n## Раздел\n### Подраздел\n", &opts);
+	char *t;
+	struct buf in = {0};
+
+	check_menu(m);
+	CHECK(m != NULL && strstr(m, "iЗаголовок\t\tlocalhost\t7070\r\n"
+	                             "i=========\t\t") == m);
+	CHECK(m != NULL && strstr(m, "i\t\tlocalhost\t7070\r\niРаздел\t\t"
+	                             "localhost\t7070\r\ni------\t\t"));
+	CHECK(m != NULL && strstr(m, "iПодраздел\t\tlocalhost\t7070\r\n"
+	                             "i---------\t\t"));
+	free(m);
+	/* A long heading wraps; the rule is as wide as its widest line. */
+	buf_addstr(&in, "# ");
+	buf_addstr(&in, ru_para);
+	t = text_of(in.data, &opts);
+	/* "Около ... Сейчас": 64 letters, the widest of the six lines. */
+	CHECK(t != NULL && strstr(t, "\n================================"
+	                             "================================\n"));
+	CHECK(t != NULL && rule_matches(t));
+	CHECK(t != NULL && all_within(t, RENDER_WIDTH));
+	free(t);
+	buf_free(&in);
+}
+
+static void
+test_prefixes(void)
+{
+	struct buf in = {0};
+	char *t, *p;
+	int lines = 0;
+
+	buf_printf(&in, "* %s\n> %s\n* \n>\n", en_para, ru_para);
+	t = text_of(in.data, &opts);
+	CHECK(t != NULL && all_within(t, RENDER_WIDTH));
+	CHECK(t != NULL && strncmp(t, "* About two", 11) == 0);
+	/* Item lines after the first hang under the text; quotes repeat. */
+	for (p = t; p != NULL && *p != '\0'; p = strchr(p, '\n') + 1, lines++)
+		CHECK(strncmp(p, "* ", 2) == 0 || strncmp(p, "  ", 2) == 0 ||
+		      strncmp(p, "> ", 2) == 0 || strcmp(p, "*\n>\n") == 0 ||
+		      strcmp(p, ">\n") == 0);
+	CHECK(lines > 6);
+	CHECK(t != NULL && strstr(t, "\n> Министерство") != NULL);
+	CHECK(t != NULL && strstr(t, "\n*\n>\n") != NULL);
+	free(t);
+	buf_free(&in);
+}
+
+static void
+test_preformatted(void)
+{
+	struct buf in = {0};
+	char *m, *t;
+	int i;
+
+	buf_addstr(&in, "```ascii art\na\tb\t\tc\n\xd0\xb6\tx\n");
+	for (i = 0; i < 80; i++)
+		buf_addch(&in, (char)('0' + i % 10));
+	buf_addstr(&in, "\n  keep  spaces\n```\n");
+	m = menu_of(in.data, &opts);
+	t = text_of(in.data, &opts);
+	check_menu(m);
+	CHECK(
+	    m != NULL && strncmp(m, "ia       b               c\t\t", 28) == 0);
+	CHECK(m != NULL && strstr(m, "\niж       x\t\t") != NULL);
+	CHECK(m != NULL && strstr(m, "\ni  keep  spaces\t\t") != NULL);
+	CHECK(m != NULL && strstr(m, "ascii art") == NULL);
+	/* Cut in the menu, whole in the text version. */
+	CHECK(m != NULL && strstr(m, "\ni0123456789012345678901234567890123456"
+	                             "789012345678901234567890123456\t\t"));
+	CHECK(t != NULL && strstr(t, "0123456789\n  keep"));
+	free(m);
+	free(t);
+	buf_free(&in);
+}
+
+static void
+test_links(void)
+{
+	struct render_opts o = opts;
+	char *m;
+
+	o.self = "/en/2026/index.gmi";
+	m = menu_of("=> ../ru/x.gmi Русский\n"
+	            "=> en/\n"
+	            "=> ./ Here\n"
+	            "=> a%20b.txt#frag\n"
+	            "=> pic.JPG Pic\n"
+	            "=> anim.gif\n"
+	            "=> song.ogg\n"
+	            "=> paper.pdf\n"
+	            "=> page.html\n"
+	            "=> blob.bin\n"
+	            "=> https://example.com/\xd1\x8f?q=1 Ext\n"
+	            "=> gemini://example.org/\n"
+	            "=> //example.net/x\n"
+	            "=> mailto:someone@example.com Mail\n"
+	            "=> gopher://example.org Root\n"
+	            "=> gopher://example.org:7071/0/a%20b%09query Search\n"
+	            "=> gopher://[::1]/1/ Six\n"
+	            "=> gopher://example.org/0/%D1%8F Utf\n"
+	            "=> gopher://example.org:99999/1/ Port\n"
+	            "=> ../../../up.gmi Up\n",
+	    &o);
+	check_menu(m);
+	CHECK_STR(m,
+	    "1Русский\t/en/ru/x.gmi\tlocalhost\t7070\r\n"
+	    "1en/\t/en/2026/en/\tlocalhost\t7070\r\n"
+	    "1Here\t/en/2026/\tlocalhost\t7070\r\n"
+	    "0a%20b.txt#frag\t/en/2026/a%20b.txt\tlocalhost\t7070\r\n"
+	    "IPic\t/en/2026/pic.JPG\tlocalhost\t7070\r\n"
+	    "ganim.gif\t/en/2026/anim.gif\tlocalhost\t7070\r\n"
+	    "ssong.ogg\t/en/2026/song.ogg\tlocalhost\t7070\r\n"
+	    "dpaper.pdf\t/en/2026/paper.pdf\tlocalhost\t7070\r\n"
+	    "hpage.html\t/en/2026/page.html\tlocalhost\t7070\r\n"
+	    "9blob.bin\t/en/2026/blob.bin\tlocalhost\t7070\r\n"
+	    "hExt\tURL:https://example.com/%D1%8F?q=1\tlocalhost\t7070\r\n"
+	    "hgemini://example.org/\tURL:gemini://example.org/\tlocalhost\t"
+	    "7070\r\n"
+	    "h//example.net/x\tURL:gemini://example.net/x\tlocalhost\t7070\r\n"
+	    "hMail\tURL:mailto:someone@example.com\tlocalhost\t7070\r\n"
+	    "1Root\t\texample.org\t70\r\n"
+	    "0Search\t/a b\texample.org\t7071\r\n"
+	    "hSix\tURL:gopher://[::1]/1/\tlocalhost\t7070\r\n"
+	    "hUtf\tURL:gopher://example.org/0/%D1%8F\tlocalhost\t7070\r\n"
+	    "hPort\tURL:gopher://example.org:99999/1/\tlocalhost\t7070\r\n"
+	    "iUp (../../../up.gmi)\t\tlocalhost\t7070\r\n"
+	    ".\r\n");
+	free(m);
+}
+
+static void
+test_controls(void)
+{
+	static const char in[] =
+	    "# Bad\x1b[31m heading\x07\n"
+	    "text\twith\ttabs\x7f and \xc2\x85nel \xc2\x9b"
+	    "csi\n"
+	    "cr\rin the middle, nul\0here\n"
+	    "bad bytes \xff\xfe and a lone \xd1 byte\n"
+	    "=> https://example.com/\x1b[2J label\x1b]0;x\x07\n"
+	    "=> local\x01.gmi ok\n"
+	    "```\nesc\x1b[H\tpre\n```\n";
+	struct buf b = {0};
+	char *m, *t;
+
+	CHECK(render_menu(&b, in, sizeof(in) - 1, &opts) == 0);
+	m = buf_take(&b, NULL);
+	CHECK(render_text(&b, in, sizeof(in) - 1, &opts) == 0);
+	t = buf_take(&b, NULL);
+	check_menu(m);
+	CHECK(m != NULL && strstr(m, "itext with tabs and nel csi\t") != NULL);
+	CHECK(m != NULL && strstr(m, "ibad bytes \xef\xbf\xbd\xef\xbf\xbd and "
+	                             "a lone \xef\xbf\xbd byte\t"));
+	CHECK(m != NULL && strstr(m, "URL:https://example.com/%1B[2J\t"));
+	CHECK(t != NULL && no_controls(t, strlen(t), '\n'));
+	CHECK(t != NULL && strstr(t, "cr in") == NULL &&
+	      strstr(t, "crin the middle, nulhere\n") != NULL);
+	free(m);
+	free(t);
+}
+
+static void
+test_structure(void)
+{
+	char *m = menu_of("", &opts), *t = text_of("a\n\nb\n", &opts);
+	struct render_opts o = opts;
+
+	CHECK_STR(m, ".\r\n");
+	CHECK_STR(t, "a\n\nb\n");
+	free(m);
+	free(t);
+	m = menu_of("a\n\nb", &opts);
+	CHECK_STR(m, "ia\t\tlocalhost\t7070\r\ni\t\tlocalhost\t7070\r\n"
+	             "ib\t\tlocalhost\t7070\r\n.\r\n");
+	free(m);
+	o.text = "/ru/статья.txt";
+	m = menu_of("text", &o);
+	CHECK_STR(m, "0Plain text version of this page\t"
+	             "/ru/%D1%81%D1%82%D0%B0%D1%82%D1%8C%D1%8F.txt\tlocalhost\t"
+	             "7070\r\ni\t\tlocalhost\t7070\r\nitext\t\tlocalhost\t"
+	             "7070\r\n.\r\n");
+	free(m);
+}
+
+static void
+test_item_type(void)
+{
+	CHECK(render_item_type("/") == '1');
+	CHECK(render_item_type("/en/") == '1');
+	CHECK(render_item_type("/en/a.gmi") == '1');
+	CHECK(render_item_type("/robots.txt") == '0');
+	CHECK(render_item_type("/en/atom.xml") == '0');
+	CHECK(render_item_type("/README.md") == '0');
+	CHECK(render_item_type("/d.csv") == '0');
+	CHECK(render_item_type("/d.json") == '0');
+	CHECK(render_item_type("/f.atom") == '0');
+	CHECK(render_item_type("/a.gif") == 'g');
+	CHECK(render_item_type("/a.PNG") == 'I');
+	CHECK(render_item_type("/a.jpeg") == 'I');
+	CHECK(render_item_type("/a.webp") == 'I');
+	CHECK(render_item_type("/a.svg") == 'I');
+	CHECK(render_item_type("/a.htm") == 'h');
+	CHECK(render_item_type("/a.mp3") == 's');
+	CHECK(render_item_type("/a.flac") == 's');
+	CHECK(render_item_type("/a.odt") == 'd');
+	CHECK(render_item_type("/a.tar.gz") == '9');
+	CHECK(render_item_type("/v1.0/LICENSE") == '9');
+	CHECK(render_item_type("/.hidden") == '9');
+}
+
+static void
+test_render_item(void)
+{
+	struct buf b = {0};
+	char label[200];
+
+	CHECK(render_item(&b, '0', "a\tb\r\nc\x1b", 7, "/x", &opts) == 0);
+	CHECK_STR(b.data, "0a bc\t/x\tlocalhost\t7070\r\n");
+	buf_free(&b);
+	memset(label, 'w', sizeof(label));
+	CHECK(render_item(&b, '1', label, sizeof(label), "/", &opts) == 0);
+	/* 66 columns of text and the ellipsis: 67. */
+	CHECK(b.data != NULL && strlen(b.data) == 1 + 66 + 3 + 19 &&
+	      strstr(b.data, "w\xe2\x80\xa6\t/\t") != NULL);
+	buf_free(&b);
+	CHECK(render_item(&b, '1', "x", 1, "/a\tb", &opts) == -1);
+	CHECK(render_item(&b, '1', "x", 1, "/\xd1\x8f", &opts) == -1);
+	CHECK(render_item(&b, '\t', "x", 1, "/", &opts) == -1);
+	buf_free(&b);
+}
+
+/* Pieces a hostile or broken page is made of. */
+static const char *const noise[] = {"\n", "\r\n", "# ", "## ", "* ", "> ",
+    "=> ", "```", "\t", " ", "  ", "word", "слово", "\xe6\xbc\xa2", "e\xcc\x81",
+    FAMILY, "\x1b[31m", "\x07", "\x7f", "\xc2\x9b", "\xff", "\xd1", "\xe2\x80",
+    "%09", "gopher://h/0/x", "https://e/", "../", "./", "a.gmi", "#f", "?q",
+    "\xe2\x80\xa8", "\r", "-", "https_example_org_https_example_org_"};
+
+static void
+test_noise(void)
+{
+	struct buf in = {0}, m = {0}, t = {0};
+	unsigned long seed = 12345;
+	int doc, i;
+
+	for (doc = 0; doc < 300; doc++) {
+		for (i = 0; i < 200; i++) {
+			seed = seed * 6364136223846793005UL +
+			       1442695040888963407UL;
+			buf_addstr(
+			    &in, noise[(seed >> 33) %
+			               (sizeof(noise) / sizeof(noise[0]))]);
+		}
+		CHECK(render_menu(&m, in.data, in.len, &opts) == 0);
+		CHECK(render_text(&t, in.data, in.len, &opts) == 0);
+		check_menu(m.data);
+		CHECK(t.data != NULL && no_controls(t.data, t.len, '\n'));
+		buf_free(&in);
+		buf_free(&m);
+		buf_free(&t);
+	}
+}
+
+int
+main(void)
+{
+	RUN(test_golden_menu);
+	RUN(test_golden_text);
+	RUN(test_paragraphs);
+	RUN(test_exact_fit);
+	RUN(test_long_word);
+	RUN(test_combining);
+	RUN(test_cjk);
+	RUN(test_emoji);
+	RUN(test_headings);
+	RUN(test_prefixes);
+	RUN(test_preformatted);
+	RUN(test_links);
+	RUN(test_controls);
+	RUN(test_structure);
+	RUN(test_item_type);
+	RUN(test_render_item);
+	RUN(test_noise);
+	return UNIT_EXIT();
+}
