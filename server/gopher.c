@@ -70,13 +70,20 @@ url_allowed(const char *url)
 
 /* lynx asks the server for URL: selectors; send it on with a refresh. */
 static void
-url_redirect(struct conn *c, const char *url)
+url_redirect(struct conn *c, const char *s, size_t n)
 {
 	struct buf b = {0};
-	size_t len;
+	char url[REQ_MAX + 1];
+	size_t i, len;
 	char *p;
 
-	if (!url_allowed(url)) {
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			break;
+	memcpy(url, s, n);
+	url[n] = '\0';
+	conn_set_logpath(c, url);
+	if (i < n || !url_allowed(url)) {
 		gopher_error(c, 59, "Refused URL", NULL);
 		return;
 	}
@@ -173,21 +180,22 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 	if (tab != NULL)
 		plus = memchr(tab + 1, '\t', len - sellen - 1);
 	plus = plus ? plus + 1 : tab ? tab + 1 : NULL;
+	if (memchr(line, '\0', sellen) != NULL) {
+		gopher_error(c, 59, "NUL byte in the selector", NULL);
+		return;
+	}
+	/* Links to the web can be long; they are not paths in the tree. */
+	if (sellen > 4 && strncmp(line, "URL:", 4) == 0) {
+		url_redirect(c, line + 4, sellen - 4);
+		return;
+	}
 	if (sellen > SELECTOR_MAX) {
 		gopher_error(c, 59, "Selector longer than 255 bytes", NULL);
 		return;
 	}
 	memcpy(sel, line, sellen);
 	sel[sellen] = '\0';
-	if (strlen(sel) != sellen) {
-		gopher_error(c, 59, "NUL byte in the selector", NULL);
-		return;
-	}
 	conn_set_logpath(c, sel);
-	if (strncmp(sel, "URL:", 4) == 0) {
-		url_redirect(c, sel + 4);
-		return;
-	}
 	if (uri_normalize_path(sel, sellen, path, sizeof(path), &why) == -1) {
 		gopher_error(c, 59, why, NULL);
 		return;
