@@ -470,7 +470,7 @@ int
 server_listen(struct server *srv, enum proto proto, const char *addr)
 {
 	struct sockaddr_storage ss;
-	struct listener *ls, *l;
+	struct listener *l;
 	int len = sizeof(ss);
 	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
 	    LEV_OPT_CLOSE_ON_EXEC;
@@ -485,9 +485,10 @@ server_listen(struct server *srv, enum proto proto, const char *addr)
 	if (srv->resume == NULL &&
 	    (srv->resume = evtimer_new(srv->base, resume_cb, srv)) == NULL)
 		return -1;
-	if ((ls = reallocarray(srv->ls, srv->nls + 1, sizeof(*ls))) == NULL)
+	if (srv->nls == LISTEN_MAX) {
+		log_warn("%s: at most %d listeners", addr, LISTEN_MAX);
 		return -1;
-	srv->ls = ls;
+	}
 	/* The v6 socket is v6-only so a v4 socket can share the port. */
 	if (ss.ss_family == AF_INET6)
 		flags |= LEV_OPT_BIND_IPV6ONLY;
@@ -565,8 +566,6 @@ server_free(struct server *srv)
 	for (i = 0; i < srv->nls; i++)
 		if (srv->ls[i].lev != NULL)
 			evconnlistener_free(srv->ls[i].lev);
-	free(srv->ls);
-	srv->ls = NULL;
 	srv->nls = 0;
 	if (srv->resume != NULL)
 		event_free(srv->resume);

@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 
 #define REQ_MAX 1024 /* longest request line, CRLF excluded */
+#define LISTEN_MAX 32 /* listeners, both protocols together */
 
 enum proto { PROTO_GEMINI, PROTO_GOPHER };
 
@@ -47,7 +48,7 @@ struct server {
 	SSL_CTX *ctx;
 	struct snapshot *snap;
 	const struct config *conf;
-	struct listener *ls;
+	struct listener ls[LISTEN_MAX]; /* fixed: callbacks point into it */
 	size_t nls;
 	struct event *resume; /* re-enables accept after EMFILE or a full house */
 	struct event *grace;  /* ends a shutdown that takes too long */

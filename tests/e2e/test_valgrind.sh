@@ -1,0 +1,64 @@
+#!/bin/sh
+# test_valgrind.sh: a run under valgrind with requests of every kind over
+# both protocols, then SIGTERM: a clean exit, no invalid access, no leak.
+set -u
+: "${KAPSULA:?}"
+name="valgrind clean run"
+case "$KAPSULA" in */san/*)
+	echo "SKIP $name: the binary is built with ASan"; exit 0 ;;
+esac
+if ! command -v valgrind >/dev/null 2>&1; then
+	echo "SKIP $name: valgrind is not installed"; exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+gem=$(port)
+gop=$(port)
+valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
+	--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
+	--log-file="$tmp/vg.log" "$KAPSULA" --root capsule --certs "$tmp/certs" \
+	--gemini "127.0.0.1:$gem" --gopher "127.0.0.1:$gop" \
+	>"$tmp/out" 2>"$tmp/err" &
+pid=$!
+i=0
+until /usr/bin/python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$gop),1)" 2>/dev/null; do
+	i=$((i + 1))
+	if [ $i -gt 100 ] || ! kill -0 $pid 2>/dev/null; then
+		echo "FAIL $name: server did not start"; kill $pid 2>/dev/null; exit 1
+	fi
+	sleep 0.2
+done
+for r in / /en /en/ /ru/2026-11-28-confronting-abuses.gmi /en/atom.xml /nope /../x; do
+	printf 'gemini://localhost:%s%s\r\n' "$gem" "$r" |
+		timeout 10 openssl s_client -quiet -connect "127.0.0.1:$gem" \
+			-servername localhost >>"$tmp/replies" 2>/dev/null
+done
+printf 'http://x/\r\n' | timeout 10 openssl s_client -quiet \
+	-connect "127.0.0.1:$gem" >>"$tmp/replies" 2>/dev/null
+for s in 1/ 1/ru/ 0/en/index.gmi.txt 1/nope hURL:https://example.org/ 0/caps.txt; do
+	timeout 10 curl -s "gopher://127.0.0.1:$gop/$s" >>"$tmp/replies"
+done
+printf '/\t$\r\n' | timeout 5 /usr/bin/python3 -c "
+import socket,sys; s=socket.create_connection(('127.0.0.1',$gop),5); s.sendall(sys.stdin.buffer.read()); s.recv(65536)" 2>/dev/null
+kill -HUP $pid
+sleep 1
+kill -TERM $pid
+i=0
+while kill -0 $pid 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -gt 150 ] && { kill -KILL $pid; echo "FAIL $name: no exit 30 s after SIGTERM"; exit 1; }
+	sleep 0.2
+done
+wait $pid
+rc=$?
+lines=$(grep -c '' "$tmp/out")
+if [ "$rc" -ne 0 ]; then
+	echo "FAIL $name: exit $rc; $(head -c 1500 "$tmp/vg.log" | tr '\n' ' ')"
+	exit 1
+fi
+if [ "$lines" -lt 15 ] || ! grep -q '^20 text/gemini' "$tmp/replies"; then
+	echo "FAIL $name: only $lines access-log lines; replies incomplete"
+	exit 1
+fi
+echo "PASS $name"
