@@ -3,6 +3,7 @@
  * Gemini paths do; menus and text were rendered at load time. Errors are
  * type-3 menus; URL: selectors get a small HTML redirect page.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +11,10 @@
 
 #include "buf.h"
 #include "net.h"
+#include "render.h"
 #include "tree.h"
 #include "uri.h"
+#include "wrap.h"
 
 #define SELECTOR_MAX 255 /* RFC 1436 */
 
@@ -21,20 +24,29 @@ adv_host(const struct conn *c)
 	return c->srv->conf->gopher_host;
 }
 
-/* Error text goes into a menu line: no TAB, CR, LF or other controls. */
+/* Error text is a menu line: clean, and cut to the menu width. */
 static void
 gopher_error(struct conn *c, int status, const char *msg, const char *sel)
 {
-	char clean[SELECTOR_MAX + 1];
-	size_t i, n = 0;
+	struct buf raw = {0}, text = {0}, line = {0};
 
-	for (i = 0; sel != NULL && sel[i] != '\0' && n < sizeof(clean) - 1;
-	    i++)
-		clean[n++] = ((unsigned char)sel[i] < 0x20 ||
-				 sel[i] == 0x7f) ? '?' : sel[i];
-	clean[n] = '\0';
-	conn_replyf(c, status, "3%s%s%s\t\t%s\t%u\r\n.\r\n", msg,
-	    n ? ": " : "", clean, adv_host(c), c->srv->conf->gopher_port);
+	buf_addstr(&raw, msg);
+	if (sel != NULL && *sel != '\0') {
+		buf_addstr(&raw, ": ");
+		buf_addstr(&raw, sel);
+	}
+	buf_addch(&line, '3');
+	if (!raw.oom && wrap_clean(&text, raw.data, raw.len, 0) == 0)
+		wrap_cut(&line, text.data, text.len, RENDER_WIDTH, 1);
+	if (line.oom || line.len + 64 > sizeof(c->small))
+		conn_replyf(c, status, "3Error\t\t%s\t%u\r\n.\r\n",
+		    adv_host(c), c->srv->conf->gopher_port);
+	else
+		conn_replyf(c, status, "%s\t\t%s\t%u\r\n.\r\n", line.data,
+		    adv_host(c), c->srv->conf->gopher_port);
+	buf_free(&raw);
+	buf_free(&text);
+	buf_free(&line);
 }
 
 static void
@@ -52,15 +64,24 @@ html_escape(struct buf *b, const char *s)
 	}
 }
 
-/* Only schemes a reader would follow; never script or inline data. */
+/*
+ * An absolute URL with a scheme a reader would follow; never script or
+ * inline data. Browsers skip spaces in a refresh target, so none may lead.
+ */
 static int
 url_allowed(const char *url)
 {
 	static const char *bad[] = {"javascript:", "data:", "vbscript:",
 	    "file:"};
+	const char *p = url;
 	size_t i;
 
-	if (strchr(url, ':') == NULL)
+	if (!isalpha((unsigned char)*p))
+		return 0;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' ||
+	    *p == '.')
+		p++;
+	if (*p != ':')
 		return 0;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (strncasecmp(url, bad[i], strlen(bad[i])) == 0)

@@ -1,0 +1,156 @@
+/*
+ * load.c: a small load generator for Gemini (TLS) and Gopher (plain TCP):
+ * N threads repeat one request until a total is reached, then report
+ * requests per second and latency percentiles. Loopback only.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
+
+static const char *proto, *req, *expect;
+static int port, total;
+static int next_id, errors;
+static double *lat;
+static SSL_CTX *ctx;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+one(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	char buf[65536], head[8] = "";
+	size_t got = 0;
+	SSL *ssl = NULL;
+	int fd, n, ok = 0;
+
+	sa.sin_port = htons((unsigned short)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return 0;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1)
+		goto done;
+	if (strcmp(proto, "gemini") == 0) {
+		ssl = SSL_new(ctx);
+		SSL_set_fd(ssl, fd);
+		SSL_set_tlsext_host_name(ssl, "localhost");
+		if (SSL_connect(ssl) != 1 ||
+		    SSL_write(ssl, req, (int)strlen(req)) <= 0)
+			goto done;
+		while ((n = SSL_read(ssl, buf, sizeof(buf))) > 0) {
+			if (got < sizeof(head) - 1)
+				memcpy(head + got, buf,
+				    (size_t)n < sizeof(head) - 1 - got ?
+					(size_t)n : sizeof(head) - 1 - got);
+			got += (size_t)n;
+		}
+	} else {
+		if (write(fd, req, strlen(req)) <= 0)
+			goto done;
+		while ((n = (int)read(fd, buf, sizeof(buf))) > 0) {
+			if (got < sizeof(head) - 1)
+				memcpy(head + got, buf,
+				    (size_t)n < sizeof(head) - 1 - got ?
+					(size_t)n : sizeof(head) - 1 - got);
+			got += (size_t)n;
+		}
+	}
+	ok = got > 0 && strncmp(head, expect, strlen(expect)) == 0;
+done:
+	if (ssl != NULL)
+		SSL_free(ssl);
+	close(fd);
+	return ok;
+}
+
+static void *
+worker(void *arg)
+{
+	double t;
+	int id, ok;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&mu);
+		id = next_id < total ? next_id++ : -1;
+		pthread_mutex_unlock(&mu);
+		if (id < 0)
+			return NULL;
+		t = now();
+		ok = one();
+		lat[id] = now() - t;
+		if (!ok) {
+			pthread_mutex_lock(&mu);
+			errors++;
+			pthread_mutex_unlock(&mu);
+		}
+	}
+}
+
+static int
+cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+main(int argc, char **argv)
+{
+	static char line[2048];
+	pthread_t *th;
+	double t0, el;
+	int i, conc;
+
+	if (argc != 7) {
+		fprintf(stderr, "usage: load gemini|gopher PORT LINE EXPECT "
+				"CONCURRENCY TOTAL\n");
+		return 2;
+	}
+	proto = argv[1];
+	port = atoi(argv[2]);
+	/* The request line is given without its CRLF. */
+	snprintf(line, sizeof(line), "%s\r\n", argv[3]);
+	req = line;
+	expect = argv[4];
+	conc = atoi(argv[5]);
+	total = atoi(argv[6]);
+	if (conc < 1 || conc > 1000 || total < 1 || total > 10000000)
+		return 2;
+	ctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	lat = calloc((size_t)total, sizeof(*lat));
+	th = calloc((size_t)conc, sizeof(*th));
+	t0 = now();
+	for (i = 0; i < conc; i++)
+		pthread_create(&th[i], NULL, worker, NULL);
+	for (i = 0; i < conc; i++)
+		pthread_join(th[i], NULL);
+	el = now() - t0;
+	qsort(lat, (size_t)total, sizeof(*lat), cmp);
+	printf("%-7s c=%-4d n=%-6d %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  "
+	       "errors %d\n",
+	    proto, conc, total, total / el, lat[total / 2] * 1e3,
+	    lat[(size_t)(total * 0.99)] * 1e3, errors);
+	free(lat);
+	free(th);
+	SSL_CTX_free(ctx);
+	return errors ? 1 : 0;
+}
