@@ -57,7 +57,8 @@ deps:
 run: deps
 	@$(MAKE) --no-print-directory all
 	./$(BUILD)/kapsula --root capsule --hostname localhost --certs certs \
-	    --gemini '[::]:1965' --gemini 0.0.0.0:1965
+	    --gemini '[::]:1965' --gemini 0.0.0.0:1965 \
+	    --gopher '[::]:7070' --gopher 0.0.0.0:7070
 
 check:
 	@sh contrib/deps.sh check
