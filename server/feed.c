@@ -29,8 +29,8 @@ is_leap(int y)
 static int
 days_in_month(int y, int m)
 {
-	static const int days[12] = {31, 28, 31, 30, 31, 30,
-	                             31, 31, 30, 31, 30, 31};
+	static const int days[12] = {
+	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
 	return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
@@ -154,8 +154,8 @@ add_xml(struct buf *out, const char *s)
 
 /* A URL is percent-encoded first, then escaped: '&' and '\'' survive. */
 static void
-add_xml_url(struct buf *out, const char *base, const char *path,
-            const char *tail)
+add_xml_url(
+    struct buf *out, const char *base, const char *path, const char *tail)
 {
 	struct buf u = {0};
 
@@ -170,8 +170,8 @@ add_xml_url(struct buf *out, const char *base, const char *path,
 }
 
 static void
-add_xml_elem(struct buf *out, const char *indent, const char *name,
-             const char *text)
+add_xml_elem(
+    struct buf *out, const char *indent, const char *name, const char *text)
 {
 	buf_printf(out, "%s<%s>", indent, name);
 	add_xml(out, text);
@@ -261,8 +261,8 @@ atom_head(struct buf *out, const struct feed_info *fi, const char *updated)
 	add_feed_title(out, fi, 1);
 	buf_addstr(out, "</title>\n  <id>");
 	add_xml_url(out, fi->base, fi->dir, "atom.xml");
-	buf_printf(out, "</id>\n  <updated>%.10sT00:00:00Z</updated>\n",
-	           updated);
+	buf_printf(
+	    out, "</id>\n  <updated>%.10sT00:00:00Z</updated>\n", updated);
 	buf_addstr(out, "  <link rel=\"self\" href=\"");
 	add_xml_url(out, fi->base, fi->dir, "atom.xml");
 	buf_addstr(out, "\"/>\n  <link rel=\"alternate\" href=\"");
@@ -280,8 +280,8 @@ atom_head(struct buf *out, const struct feed_info *fi, const char *updated)
 }
 
 static void
-atom_entry(struct buf *out, const struct feed_info *fi,
-           const struct feed_entry *e)
+atom_entry(
+    struct buf *out, const struct feed_info *fi, const struct feed_entry *e)
 {
 	buf_addstr(out, "  <entry>\n");
 	add_xml_elem(out, "    ", "title", entry_title(e));
@@ -289,14 +289,14 @@ atom_entry(struct buf *out, const struct feed_info *fi,
 	add_xml_url(out, fi->base, e->path, "");
 	buf_addstr(out, "</id>\n    <link rel=\"alternate\" href=\"");
 	add_xml_url(out, fi->base, e->path, "");
-	buf_printf(out, "\"/>\n    <updated>%.10sT00:00:00Z</updated>\n",
-	           e->date);
+	buf_printf(
+	    out, "\"/>\n    <updated>%.10sT00:00:00Z</updated>\n", e->date);
 	buf_addstr(out, "  </entry>\n");
 }
 
 int
 feed_atom(struct buf *out, const struct feed_info *fi,
-          const struct feed_entry *e, size_t n)
+    const struct feed_entry *e, size_t n)
 {
 	size_t i;
 
@@ -318,7 +318,7 @@ add_gmi_text(struct buf *out, const char *s)
 
 int
 feed_gemsub(struct buf *out, const struct feed_info *fi,
-            const struct feed_entry *e, size_t n)
+    const struct feed_entry *e, size_t n)
 {
 	struct buf t = {0};
 	size_t i;

@@ -10,16 +10,16 @@
 struct buf;
 
 struct feed_entry {
-	const char *path;  /* decoded path of the page, "/en/2026-11-28-x.gmi" */
-	char date[11];	   /* YYYY-MM-DD */
-	char *title;	   /* from the page's first heading (owned) */
+	const char *path; /* decoded path of the page, "/en/2026-11-28-x.gmi" */
+	char date[11];    /* YYYY-MM-DD */
+	char *title;      /* from the page's first heading (owned) */
 };
 
 struct feed_info {
-	const char *lang;     /* "en" */
-	const char *title;    /* feed title: the language index's first heading */
-	const char *base;     /* "gemini://host" or "gemini://host:port" */
-	const char *dir;      /* "/en/" */
+	const char *lang;  /* "en" */
+	const char *title; /* feed title: the language index's first heading */
+	const char *base;  /* "gemini://host" or "gemini://host:port" */
+	const char *dir;   /* "/en/" */
 };
 
 /*

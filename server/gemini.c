@@ -24,13 +24,13 @@ is_local_ip(const struct conn *c, const char *host)
 
 	if (c->local.ss_family == AF_INET && inet_pton(AF_INET, host, &a4) == 1)
 		return memcmp(&a4,
-		    &((const struct sockaddr_in *)&c->local)->sin_addr,
-		    sizeof(a4)) == 0;
+		           &((const struct sockaddr_in *)&c->local)->sin_addr,
+		           sizeof(a4)) == 0;
 	if (c->local.ss_family == AF_INET6 &&
 	    inet_pton(AF_INET6, host, &a6) == 1)
 		return memcmp(&a6,
-		    &((const struct sockaddr_in6 *)&c->local)->sin6_addr,
-		    sizeof(a6)) == 0;
+		           &((const struct sockaddr_in6 *)&c->local)->sin6_addr,
+		           sizeof(a6)) == 0;
 	return 0;
 }
 

@@ -8,16 +8,16 @@
 #include <stddef.h>
 
 enum gmi_type {
-	GMI_TEXT,	/* plain text line, possibly empty */
-	GMI_LINK,	/* => url [label] */
-	GMI_PRE_OPEN,	/* ``` opening a block; text is the alt text */
-	GMI_PRE_CLOSE,	/* ``` closing a block */
-	GMI_PRE,	/* a line inside a preformatted block, verbatim */
+	GMI_TEXT,      /* plain text line, possibly empty */
+	GMI_LINK,      /* => url [label] */
+	GMI_PRE_OPEN,  /* ``` opening a block; text is the alt text */
+	GMI_PRE_CLOSE, /* ``` closing a block */
+	GMI_PRE,       /* a line inside a preformatted block, verbatim */
 	GMI_H1,
 	GMI_H2,
 	GMI_H3,
-	GMI_ITEM,	/* "* " list item; text is after "* " */
-	GMI_QUOTE	/* ">" quote; text is after ">" and optional spaces */
+	GMI_ITEM, /* "* " list item; text is after "* " */
+	GMI_QUOTE /* ">" quote; text is after ">" and optional spaces */
 };
 
 struct gmi_line {

@@ -39,8 +39,8 @@ gopher_error(struct conn *c, int status, const char *msg, const char *sel)
 	if (!raw.oom && wrap_clean(&text, raw.data, raw.len, 0) == 0)
 		wrap_cut(&line, text.data, text.len, RENDER_WIDTH, 1);
 	if (line.oom || line.len + 64 > sizeof(c->small))
-		conn_replyf(c, status, "3Error\t\t%s\t%u\r\n.\r\n",
-		    adv_host(c), c->srv->conf->gopher_port);
+		conn_replyf(c, status, "3Error\t\t%s\t%u\r\n.\r\n", adv_host(c),
+		    c->srv->conf->gopher_port);
 	else
 		conn_replyf(c, status, "%s\t\t%s\t%u\r\n.\r\n", line.data,
 		    adv_host(c), c->srv->conf->gopher_port);
@@ -54,12 +54,24 @@ html_escape(struct buf *b, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		switch (*s) {
-		case '&': buf_addstr(b, "&amp;"); break;
-		case '<': buf_addstr(b, "&lt;"); break;
-		case '>': buf_addstr(b, "&gt;"); break;
-		case '"': buf_addstr(b, "&quot;"); break;
-		case '\'': buf_addstr(b, "&#39;"); break;
-		default: buf_addch(b, *s); break;
+		case '&':
+			buf_addstr(b, "&amp;");
+			break;
+		case '<':
+			buf_addstr(b, "&lt;");
+			break;
+		case '>':
+			buf_addstr(b, "&gt;");
+			break;
+		case '"':
+			buf_addstr(b, "&quot;");
+			break;
+		case '\'':
+			buf_addstr(b, "&#39;");
+			break;
+		default:
+			buf_addch(b, *s);
+			break;
 		}
 	}
 }
@@ -71,15 +83,15 @@ html_escape(struct buf *b, const char *s)
 static int
 url_allowed(const char *url)
 {
-	static const char *bad[] = {"javascript:", "data:", "vbscript:",
-	    "file:"};
+	static const char *bad[] = {
+	    "javascript:", "data:", "vbscript:", "file:"};
 	const char *p = url;
 	size_t i;
 
 	if (!isalpha((unsigned char)*p))
 		return 0;
-	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' ||
-	    *p == '.')
+	while (
+	    isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
 		p++;
 	if (*p != ':')
 		return 0;
@@ -109,10 +121,10 @@ url_redirect(struct conn *c, const char *s, size_t n)
 		return;
 	}
 	buf_addstr(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-		       "<meta http-equiv=\"refresh\" content=\"0; url=");
+	               "<meta http-equiv=\"refresh\" content=\"0; url=");
 	html_escape(&b, url);
 	buf_addstr(&b, "\"><title>Leaving Gopherspace</title></head>\n"
-		       "<body><p>This link leaves Gopherspace: <a href=\"");
+	               "<body><p>This link leaves Gopherspace: <a href=\"");
 	html_escape(&b, url);
 	buf_addstr(&b, "\">");
 	html_escape(&b, url);
@@ -139,8 +151,8 @@ caps(struct conn *c)
  * plain reply. A stub is enough: "+-1" then the menu as +INFO blocks.
  */
 static void
-gopher_plus(struct conn *c, const struct node *n, const char *data,
-    size_t len, char kind)
+gopher_plus(struct conn *c, const struct node *n, const char *data, size_t len,
+    char kind)
 {
 	struct buf b = {0};
 	const char *p = data, *end = data + len, *eol;
@@ -156,14 +168,15 @@ gopher_plus(struct conn *c, const struct node *n, const char *data,
 			if (p[0] == '.' || p[0] == 'i')
 				continue;
 			buf_addstr(&b, "+INFO: ");
-			buf_add(&b, p, (size_t)(eol - p) -
-			    (eol > p && eol[-1] == '\r'));
+			buf_add(&b, p,
+			    (size_t)(eol - p) - (eol > p && eol[-1] == '\r'));
 			buf_addstr(&b, "\t+\r\n");
 		}
 		buf_addstr(&b, ".\r\n");
 	} else {
-		buf_printf(&b, "+-1\r\n+INFO: %c%s\t%s\t%s\t%u\t+\r\n"
-			       "+ADMIN:\r\n Admin: kapsula\r\n.\r\n",
+		buf_printf(&b,
+		    "+-1\r\n+INFO: %c%s\t%s\t%s\t%u\t+\r\n"
+		    "+ADMIN:\r\n Admin: kapsula\r\n.\r\n",
 		    n->gopher ? '1' : '0', n->path, n->path, adv_host(c),
 		    c->srv->conf->gopher_port);
 	}
@@ -232,8 +245,9 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 		return;
 	}
 	data = node_gopher(n, &len);
-	if (plus != NULL && (plus[0] == '$' || plus[0] == '!' ||
-	    plus[0] == '+') && (plus[1] == '\0' || plus[1] == '\r'))
+	if (plus != NULL &&
+	    (plus[0] == '$' || plus[0] == '!' || plus[0] == '+') &&
+	    (plus[1] == '\0' || plus[1] == '\r'))
 		gopher_plus(c, n, data, len, plus[0]);
 	else
 		conn_reply(c, 20, data, len);

@@ -18,7 +18,7 @@
 #include "tls.h"
 #include "tree.h"
 
-#define VERSION "0.1.0"
+#define VERSION    "0.1.0"
 #define MAX_LISTEN 16
 
 struct opts {
@@ -73,8 +73,10 @@ number(const char *s, long lo, long hi, const char *what)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr, "kapsula: %s: %s is not a number from %ld "
-				"to %ld\n", what, s, lo, hi);
+		fprintf(stderr,
+		    "kapsula: %s: %s is not a number from %ld "
+		    "to %ld\n",
+		    what, s, lo, hi);
 		exit(2);
 	}
 	return v;
@@ -95,46 +97,66 @@ static void
 parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-		{"root", required_argument, NULL, 'r'},
-		{"hostname", required_argument, NULL, 'H'},
-		{"gemini", required_argument, NULL, 'g'},
-		{"gopher", required_argument, NULL, 'G'},
-		{"certs", required_argument, NULL, 'c'},
-		{"gopher-host", required_argument, NULL, 'h'},
-		{"gopher-port", required_argument, NULL, 'p'},
-		{"timeout", required_argument, NULL, 't'},
-		{"max-conns", required_argument, NULL, 'm'},
-		{"log-ip", no_argument, NULL, 'i'},
-		{"help", no_argument, NULL, '?' + 256},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"root", required_argument, NULL, 'r'},
+	    {"hostname", required_argument, NULL, 'H'},
+	    {"gemini", required_argument, NULL, 'g'},
+	    {"gopher", required_argument, NULL, 'G'},
+	    {"certs", required_argument, NULL, 'c'},
+	    {"gopher-host", required_argument, NULL, 'h'},
+	    {"gopher-port", required_argument, NULL, 'p'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"max-conns", required_argument, NULL, 'm'},
+	    {"log-ip", no_argument, NULL, 'i'},
+	    {"help", no_argument, NULL, '?' + 256},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'r': o->conf.root = optarg; break;
-		case 'H': o->conf.hostname = optarg; break;
-		case 'g': add_listen(o->gemini, &o->ngemini, optarg); break;
-		case 'G': add_listen(o->gopher, &o->ngopher, optarg); break;
-		case 'c': o->conf.certs = optarg; break;
-		case 'h': o->conf.gopher_host = optarg; break;
+		case 'r':
+			o->conf.root = optarg;
+			break;
+		case 'H':
+			o->conf.hostname = optarg;
+			break;
+		case 'g':
+			add_listen(o->gemini, &o->ngemini, optarg);
+			break;
+		case 'G':
+			add_listen(o->gopher, &o->ngopher, optarg);
+			break;
+		case 'c':
+			o->conf.certs = optarg;
+			break;
+		case 'h':
+			o->conf.gopher_host = optarg;
+			break;
 		case 'p':
 			o->conf.gopher_port =
 			    (unsigned)number(optarg, 1, 65535, "--gopher-port");
 			break;
 		case 't':
-			o->conf.timeout = (int)number(optarg, 1, 3600,
-			    "--timeout");
+			o->conf.timeout =
+			    (int)number(optarg, 1, 3600, "--timeout");
 			break;
 		case 'm':
-			o->conf.max_conns = (size_t)number(optarg, 1, 1000000,
-			    "--max-conns");
+			o->conf.max_conns =
+			    (size_t)number(optarg, 1, 1000000, "--max-conns");
 			break;
-		case 'i': o->conf.log_ip = 1; break;
-		case '?' + 256: usage(stdout); exit(0);
-		case 'V': printf("kapsula %s\n", VERSION); exit(0);
-		default: usage(stderr); exit(2);
+		case 'i':
+			o->conf.log_ip = 1;
+			break;
+		case '?' + 256:
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("kapsula %s\n", VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
 		}
 	}
 	if (optind != argc) {
@@ -156,8 +178,8 @@ port_of(const char *addr, unsigned dflt)
 	struct sockaddr_storage ss;
 	int len = sizeof(ss);
 
-	if (addr == NULL || evutil_parse_sockaddr_port(addr,
-	    (struct sockaddr *)&ss, &len) == -1)
+	if (addr == NULL || evutil_parse_sockaddr_port(
+	                        addr, (struct sockaddr *)&ss, &len) == -1)
 		return dflt;
 	if (ss.ss_family == AF_INET6)
 		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
@@ -168,12 +190,12 @@ static struct snapshot *
 load(const struct opts *o)
 {
 	struct tree_opts t = {
-		.root = o->conf.root,
-		.hostname = o->conf.hostname,
-		.gemini_port = o->conf.gemini_port,
-		.gopher_host = o->conf.gopher_host,
-		.gopher_port = o->conf.gopher_port,
-		.max_file = o->max_file,
+	    .root = o->conf.root,
+	    .hostname = o->conf.hostname,
+	    .gemini_port = o->conf.gemini_port,
+	    .gopher_host = o->conf.gopher_host,
+	    .gopher_port = o->conf.gopher_port,
+	    .max_file = o->max_file,
 	};
 	struct snapshot *s;
 	char err[PATH_MAX + 256];
@@ -215,8 +237,8 @@ announce(const struct opts *o, const struct snapshot *s, const char *fp)
 	log_warn("kapsula %s: serving %s (%zu paths, %zu KiB)", VERSION,
 	    o->conf.root, s->n, (s->bytes + 1023) / 1024);
 	if (o->ngemini > 0) {
-		log_warn("gemini://%s:%u/", o->conf.hostname,
-		    o->conf.gemini_port);
+		log_warn(
+		    "gemini://%s:%u/", o->conf.hostname, o->conf.gemini_port);
 		log_warn("certificate %s/%s.crt, SHA-256 %s", o->conf.certs,
 		    o->conf.hostname, fp);
 	}
@@ -237,10 +259,10 @@ serve(struct opts *o)
 	int rc = 1;
 
 	memset(&srv, 0, sizeof(srv));
-	TAILQ_INIT(&srv.conns);
 	srv.conf = &o->conf;
-	if (o->ngemini > 0 && (srv.ctx = tls_init(o->conf.certs,
-	    o->conf.hostname, fp, sizeof(fp), err, sizeof(err))) == NULL) {
+	if (o->ngemini > 0 &&
+	    (srv.ctx = tls_init(o->conf.certs, o->conf.hostname, fp, sizeof(fp),
+	         err, sizeof(err))) == NULL) {
 		log_warn("%s", err);
 		return 1;
 	}
@@ -255,8 +277,9 @@ serve(struct opts *o)
 		if (server_listen(&srv, PROTO_GOPHER, o->gopher[i]) == -1)
 			goto err;
 	for (i = 0; i < 3; i++)
-		if ((sigs[i] = evsignal_new(srv.base, signos[i], signal_cb,
-		    &sc)) == NULL || evsignal_add(sigs[i], NULL) == -1)
+		if ((sigs[i] = evsignal_new(
+		         srv.base, signos[i], signal_cb, &sc)) == NULL ||
+		    evsignal_add(sigs[i], NULL) == -1)
 			goto err;
 	announce(o, srv.snap, fp);
 	if (event_base_dispatch(srv.base) == -1)
@@ -278,14 +301,15 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = {
-		.conf = {
-			.root = "capsule",
-			.hostname = "localhost",
-			.certs = "certs",
-			.timeout = 10,
-			.max_conns = 1024,
-		},
-		.max_file = 64 * 1024 * 1024,
+	    .conf =
+	        {
+	            .root = "capsule",
+	            .hostname = "localhost",
+	            .certs = "certs",
+	            .timeout = 10,
+	            .max_conns = 1024,
+	        },
+	    .max_file = 64 * 1024 * 1024,
 	};
 	int rc;
 
@@ -293,7 +317,8 @@ main(int argc, char **argv)
 	if (o.conf.gopher_host == NULL)
 		o.conf.gopher_host = o.conf.hostname;
 	if (o.conf.gopher_port == 0)
-		o.conf.gopher_port = port_of(o.ngopher ? o.gopher[0] : NULL, 70);
+		o.conf.gopher_port =
+		    port_of(o.ngopher ? o.gopher[0] : NULL, 70);
 	o.conf.gemini_port = port_of(o.ngemini ? o.gemini[0] : NULL, 1965);
 	/* A client that closes mid-handshake must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);

@@ -27,10 +27,10 @@
 #include "net.h"
 #include "tree.h"
 
-#define WRITE_IDLE 30 /* seconds a reader may stall before we give up */
-#define DRAIN_TIME 2  /* seconds to wait for the client's FIN */
-#define GRACE_TIME 10 /* seconds replies in flight get at shutdown */
-#define PAUSE_MS 100  /* accept back-off after EMFILE */
+#define WRITE_IDLE 30  /* seconds a reader may stall before we give up */
+#define DRAIN_TIME 2   /* seconds to wait for the client's FIN */
+#define GRACE_TIME 10  /* seconds replies in flight get at shutdown */
+#define PAUSE_MS   100 /* accept back-off after EMFILE */
 
 enum state { C_HANDSHAKE, C_READ, C_WRITE, C_SHUTDOWN, C_DRAIN };
 
@@ -53,8 +53,9 @@ remaining(const struct timeval *deadline)
 	struct timeval t, left = {0, 0};
 
 	now(&t);
-	if (timercmp(deadline, &t, >))
-		timersub(deadline, &t, &left);
+	timersub(deadline, &t, &left);
+	if (left.tv_sec < 0) /* passed: fire at once */
+		left.tv_sec = left.tv_usec = 0;
 	return left;
 }
 
@@ -120,8 +121,9 @@ conn_reply_own(struct conn *c, int status, char *data, size_t len)
 		if (c->proto == PROTO_GEMINI)
 			conn_replyf(c, 40, "40 Server out of memory\r\n");
 		else
-			conn_replyf(c, 40, "3Server out of memory\t\terror\t1"
-					   "\r\n.\r\n");
+			conn_replyf(c, 40,
+			    "3Server out of memory\t\terror\t1"
+			    "\r\n.\r\n");
 		return;
 	}
 	conn_reply(c, status, data, len);
@@ -161,8 +163,8 @@ conn_parse(struct conn *c)
 			return 1;
 		len = eol ? (size_t)(eol - c->req) : c->reqlen;
 		if (len > REQ_MAX)
-			conn_replyf(c, 59, "59 Request longer than %d bytes\r\n",
-			    REQ_MAX);
+			conn_replyf(c, 59,
+			    "59 Request longer than %d bytes\r\n", REQ_MAX);
 		else
 			gemini_handle(c, c->req, len);
 	} else {
@@ -207,8 +209,8 @@ do_read(struct conn *c)
 		} else {
 			r = read(c->fd, c->req + c->reqlen, space);
 			if (r == -1 && (errno == EAGAIN || errno == EINTR))
-				return conn_wait(c, EV_READ,
-				    remaining(&c->deadline));
+				return conn_wait(
+				    c, EV_READ, remaining(&c->deadline));
 			/* A Gopher client may half-close after its line. */
 			if (r == 0 && c->reqlen > 0)
 				c->reqlen = sizeof(c->req) - 1;
@@ -357,14 +359,19 @@ conn_free(struct conn *c)
 	close(c->fd);
 	snapshot_unref(c->snap);
 	free(c->own);
-	TAILQ_REMOVE(&srv->conns, c, entry);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
 	free(c);
 	srv->nconns--;
 	if (srv->stopping) {
 		if (srv->nconns == 0)
 			event_base_loopexit(srv->base, NULL);
 	} else if (srv->paused && srv->nconns < srv->conf->max_conns &&
-	    !evtimer_pending(srv->resume, NULL)) {
+	           !evtimer_pending(srv->resume, NULL)) {
 		listeners_enable(srv, 1);
 	}
 }
@@ -377,19 +384,20 @@ conn_addresses(struct conn *c, const struct sockaddr *peer, int peerlen)
 	    -1)
 		c->locallen = 0;
 	if (c->local.ss_family == AF_INET)
-		c->local_port = ntohs(((struct sockaddr_in *)&c->local)->sin_port);
+		c->local_port =
+		    ntohs(((struct sockaddr_in *)&c->local)->sin_port);
 	else if (c->local.ss_family == AF_INET6)
 		c->local_port =
 		    ntohs(((struct sockaddr_in6 *)&c->local)->sin6_port);
 	if (c->srv->conf->log_ip &&
 	    getnameinfo(peer, (socklen_t)peerlen, c->ip, sizeof(c->ip), NULL, 0,
-	    NI_NUMERICHOST) != 0)
+	        NI_NUMERICHOST) != 0)
 		c->ip[0] = '\0';
 }
 
 static void
-accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
-    struct sockaddr *peer, int peerlen, void *arg)
+accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *peer,
+    int peerlen, void *arg)
 {
 	struct listener *l = arg;
 	struct server *srv = l->srv;
@@ -421,7 +429,10 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	c->snap = srv->snap;
 	snapshot_ref(c->snap);
 	conn_set_logpath(c, "-");
-	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+	c->next = srv->conns;
+	if (c->next != NULL)
+		c->next->prev = c;
+	srv->conns = c;
 	if (++srv->nconns >= srv->conf->max_conns)
 		listeners_enable(srv, 0);
 	conn_step(c);
@@ -472,14 +483,15 @@ server_listen(struct server *srv, enum proto proto, const char *addr)
 	struct sockaddr_storage ss;
 	struct listener *l;
 	int len = sizeof(ss);
-	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-	    LEV_OPT_CLOSE_ON_EXEC;
+	unsigned flags =
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
 
 	memset(&ss, 0, sizeof(ss));
 	if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &len) ==
 	    -1) {
 		log_warn("%s: not an address:port (try 0.0.0.0:1965 or "
-			 "[::]:1965)", addr);
+		         "[::]:1965)",
+		    addr);
 		return -1;
 	}
 	if (srv->resume == NULL &&
@@ -497,15 +509,16 @@ server_listen(struct server *srv, enum proto proto, const char *addr)
 	l->srv = srv;
 	l->proto = proto;
 	snprintf(l->name, sizeof(l->name), "%s", addr);
-	l->lev = evconnlistener_new_bind(srv->base, accept_cb, l, flags, 511,
-	    (struct sockaddr *)&ss, len);
+	l->lev = evconnlistener_new_bind(
+	    srv->base, accept_cb, l, flags, 511, (struct sockaddr *)&ss, len);
 	if (l->lev == NULL) {
 		log_warn("cannot listen on %s: %s%s", addr, strerror(errno),
-		    errno == EACCES ? " (ports below 1024 need root or "
-				      "CAP_NET_BIND_SERVICE; or choose "
-				      "another port)" :
-		    errno == EADDRINUSE ? " (another server holds it; "
-					  "choose another port)" : "");
+		    errno == EACCES       ? " (ports below 1024 need root or "
+		                            "CAP_NET_BIND_SERVICE; or choose "
+		                            "another port)"
+		    : errno == EADDRINUSE ? " (another server holds it; "
+		                            "choose another port)"
+		                          : "");
 		return -1;
 	}
 	evconnlistener_set_error_cb(l->lev, accept_error_cb);
@@ -522,8 +535,8 @@ grace_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	log_warn("shutdown: %zu connection(s) still open after %d s; closing",
 	    srv->nconns, GRACE_TIME);
-	while (!TAILQ_EMPTY(&srv->conns))
-		conn_free(TAILQ_FIRST(&srv->conns));
+	while (srv->conns != NULL)
+		conn_free(srv->conns);
 	event_base_loopexit(srv->base, NULL);
 }
 
@@ -543,8 +556,8 @@ server_stop(struct server *srv)
 			evconnlistener_free(srv->ls[i].lev);
 		srv->ls[i].lev = NULL;
 	}
-	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
+	for (c = srv->conns; c != NULL; c = next) {
+		next = c->next;
 		if (c->state == C_HANDSHAKE || c->state == C_READ)
 			conn_free(c);
 	}
@@ -561,8 +574,8 @@ server_free(struct server *srv)
 {
 	size_t i;
 
-	while (!TAILQ_EMPTY(&srv->conns))
-		conn_free(TAILQ_FIRST(&srv->conns));
+	while (srv->conns != NULL)
+		conn_free(srv->conns);
 	for (i = 0; i < srv->nls; i++)
 		if (srv->ls[i].lev != NULL)
 			evconnlistener_free(srv->ls[i].lev);

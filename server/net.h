@@ -6,14 +6,13 @@
 #ifndef KAPSULA_NET_H
 #define KAPSULA_NET_H
 
-#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <stddef.h>
 #include <openssl/ssl.h>
 
-#define REQ_MAX 1024 /* longest request line, CRLF excluded */
-#define LISTEN_MAX 32 /* listeners, both protocols together */
+#define REQ_MAX    1024 /* longest request line, CRLF excluded */
+#define LISTEN_MAX 32   /* listeners, both protocols together */
 
 enum proto { PROTO_GEMINI, PROTO_GOPHER };
 
@@ -27,9 +26,9 @@ struct config {
 	const char *hostname;
 	const char *certs;
 	const char *gopher_host; /* advertised; default: hostname */
-	unsigned gopher_port;	 /* advertised; default: first listener */
-	unsigned gemini_port;	 /* of the first Gemini listener, for feeds */
-	int timeout;		 /* seconds for handshake + request line */
+	unsigned gopher_port;    /* advertised; default: first listener */
+	unsigned gemini_port;    /* of the first Gemini listener, for feeds */
+	int timeout;             /* seconds for handshake + request line */
 	size_t max_conns;
 	int log_ip;
 };
@@ -50,16 +49,18 @@ struct server {
 	const struct config *conf;
 	struct listener ls[LISTEN_MAX]; /* fixed: callbacks point into it */
 	size_t nls;
-	struct event *resume; /* re-enables accept after EMFILE or a full house */
-	struct event *grace;  /* ends a shutdown that takes too long */
-	TAILQ_HEAD(, conn) conns;
+	struct event
+	    *resume; /* re-enables accept after EMFILE or a full house */
+	struct event *grace; /* ends a shutdown that takes too long */
+	struct conn *conns;  /* every open connection, newest first */
 	size_t nconns;
 	int paused;
 	int stopping;
 };
 
 struct conn {
-	TAILQ_ENTRY(conn) entry;
+	struct conn *prev;
+	struct conn *next;
 	struct server *srv;
 	struct snapshot *snap; /* holds the reply bytes alive */
 	struct event *ev;

@@ -12,21 +12,21 @@ struct buf;
 #define RENDER_WIDTH 67 /* display columns; see reference/gopher.md */
 
 struct render_opts {
-	const char *host;  /* host advertised in menu lines */
-	unsigned port;	   /* port advertised in menu lines */
-	const char *self;  /* decoded path of the page ("/en/a.gmi");
-			      relative links resolve against it */
-	const char *text;  /* decoded selector of the page's plain-text
-			      version, linked at the top; NULL for none */
-	int width;	   /* wrap width in display columns */
+	const char *host; /* host advertised in menu lines */
+	unsigned port;    /* port advertised in menu lines */
+	const char *self; /* decoded path of the page ("/en/a.gmi");
+	                     relative links resolve against it */
+	const char *text; /* decoded selector of the page's plain-text
+	                     version, linked at the top; NULL for none */
+	int width;        /* wrap width in display columns */
 };
 
 /* The whole menu, every line CRLF-terminated, ending ".\r\n". */
-int render_menu(struct buf *out, const char *gmi, size_t len,
-    const struct render_opts *);
+int render_menu(
+    struct buf *out, const char *gmi, size_t len, const struct render_opts *);
 /* Plain text wrapped at o->width, links listed as numbered references. */
-int render_text(struct buf *out, const char *gmi, size_t len,
-    const struct render_opts *);
+int render_text(
+    struct buf *out, const char *gmi, size_t len, const struct render_opts *);
 
 /* Gopher item type for a local decoded path: '1' for .gmi and dirs, ... */
 char render_item_type(const char *path);

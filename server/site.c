@@ -81,8 +81,8 @@ add_listing(struct snapshot *s, size_t nsorted, size_t i)
 	if (strcmp(dir, "/") != 0)
 		buf_addstr(&g, "=> ../ Parent folder\n");
 	/* Sorted by path, so a folder's children follow it directly. */
-	for (j = i + 1; j < nsorted && strncmp(s->nodes[j].path, dir, dlen) == 0;
-	    j++) {
+	for (j = i + 1;
+	     j < nsorted && strncmp(s->nodes[j].path, dir, dlen) == 0; j++) {
 		name = s->nodes[j].path + dlen;
 		p = strchr(name, '/');
 		if (p != NULL && p[1] != '\0')
@@ -93,15 +93,15 @@ add_listing(struct snapshot *s, size_t nsorted, size_t i)
 	}
 	if (g.oom)
 		return -1;
-	rc = tree_set_reply(&s->nodes[i], "text/gemini",
-	    lang_from_path(dir), g.data, g.len);
+	rc = tree_set_reply(
+	    &s->nodes[i], "text/gemini", lang_from_path(dir), g.data, g.len);
 	buf_free(&g);
 	return rc;
 }
 
 static int
-add_text_version(struct snapshot *s, size_t nsorted, size_t i,
-    const struct render_opts *ro)
+add_text_version(
+    struct snapshot *s, size_t nsorted, size_t i, const struct render_opts *ro)
 {
 	char path[URI_MAX * 2];
 	struct render_opts o = *ro;
@@ -122,8 +122,8 @@ add_text_version(struct snapshot *s, size_t nsorted, size_t i,
 		buf_free(&t);
 		return 0;
 	}
-	rc = tree_set_reply(n, "text/plain", lang_from_path(path), t.data,
-	    t.len);
+	rc = tree_set_reply(
+	    n, "text/plain", lang_from_path(path), t.data, t.len);
 	buf_free(&t);
 	return rc;
 err:
@@ -156,8 +156,8 @@ add_feed_node(struct snapshot *s, size_t nsorted, const char *dir,
 
 /* Every dated gemtext page under a language folder is an entry. */
 static int
-add_feeds(struct snapshot *s, size_t nsorted, size_t di,
-    const struct tree_opts *o)
+add_feeds(
+    struct snapshot *s, size_t nsorted, size_t di, const struct tree_opts *o)
 {
 	char dir[URI_MAX], idx[URI_MAX + 16], base[512];
 	struct feed_entry *e = NULL;
@@ -206,9 +206,9 @@ add_feeds(struct snapshot *s, size_t nsorted, size_t di,
 		goto err;
 	/* The entries point into nodes: add the feed nodes last. */
 	if (add_feed_node(s, nsorted, dir, "atom.xml", "application/atom+xml",
-	    &atom) == -1 ||
+	        &atom) == -1 ||
 	    add_feed_node(s, nsorted, dir, "feed.gmi", "text/gemini", &sub) ==
-	    -1)
+	        -1)
 		goto err;
 	rc = 0;
 err:
@@ -231,7 +231,8 @@ render_node(struct snapshot *s, struct node *n, const struct render_opts *ro)
 	size_t len;
 
 	if (join(self, sizeof(self), n->path, n->is_dir ? "index.gmi" : "") ==
-	    -1 || join(text, sizeof(text), self, TEXT_SUFFIX) == -1)
+	        -1 ||
+	    join(text, sizeof(text), self, TEXT_SUFFIX) == -1)
 		return 0;
 	o.self = self;
 	o.text = tree_lookup(s, text) != NULL ? text : NULL;
@@ -269,15 +270,16 @@ has_index(const struct snapshot *s, const struct node *dir)
 	char idx[URI_MAX * 2];
 
 	return join(idx, sizeof(idx), dir->path, "index.gmi") == 0 &&
-	    tree_lookup(s, idx) != NULL;
+	       tree_lookup(s, idx) != NULL;
 }
 
 int
-site_derive(struct snapshot *s, const struct tree_opts *o, char *err,
-    size_t errsz)
+site_derive(
+    struct snapshot *s, const struct tree_opts *o, char *err, size_t errsz)
 {
 	struct render_opts ro = {.host = o->gopher_host,
-	    .port = o->gopher_port, .width = RENDER_WIDTH};
+	    .port = o->gopher_port,
+	    .width = RENDER_WIDTH};
 	size_t i, nsorted = s->n;
 
 	for (i = 0; i < nsorted; i++)
@@ -291,7 +293,7 @@ site_derive(struct snapshot *s, const struct tree_opts *o, char *err,
 			    add_feeds(s, nsorted, i, o) == -1)
 				goto err;
 		} else if (is_gemtext(&s->nodes[i]) &&
-		    add_text_version(s, nsorted, i, &ro) == -1)
+		           add_text_version(s, nsorted, i, &ro) == -1)
 			goto err;
 	}
 	tree_sort(s);
@@ -304,8 +306,9 @@ site_derive(struct snapshot *s, const struct tree_opts *o, char *err,
 		if (s->nodes[i].is_dir && s->nodes[i].reply == NULL)
 			alias_index(s, &s->nodes[i]);
 	for (i = 0; i < s->n; i++)
-		s->bytes += s->nodes[i].alias ? 0 :
-		    s->nodes[i].reply_len + s->nodes[i].gopher_len;
+		s->bytes += s->nodes[i].alias ? 0
+		                              : s->nodes[i].reply_len +
+		                                    s->nodes[i].gopher_len;
 	return 0;
 err:
 	snprintf(err, errsz, "out of memory while preparing pages");

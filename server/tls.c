@@ -134,9 +134,10 @@ make_cert(EVP_PKEY *k, const char *host)
 
 	if ((x = X509_new()) == NULL || !X509_set_version(x, 2))
 		goto err;
-	if ((bn = BN_new()) == NULL || !BN_rand(bn, 127, BN_RAND_TOP_ANY,
-	    BN_RAND_BOTTOM_ANY) || (serial = BN_to_ASN1_INTEGER(bn, NULL)) ==
-	    NULL || !X509_set_serialNumber(x, serial))
+	if ((bn = BN_new()) == NULL ||
+	    !BN_rand(bn, 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) ||
+	    (serial = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
+	    !X509_set_serialNumber(x, serial))
 		goto err;
 	/* Backdated an hour: clients with a slightly slow clock accept it. */
 	if (!X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
@@ -144,7 +145,7 @@ make_cert(EVP_PKEY *k, const char *host)
 		goto err;
 	name = X509_get_subject_name(x);
 	if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-	    (const unsigned char *)host, -1, -1, 0) ||
+	        (const unsigned char *)host, -1, -1, 0) ||
 	    !X509_set_issuer_name(x, name) || !X509_set_pubkey(x, k) ||
 	    add_san(x, host) == -1 || !X509_sign(x, k, EVP_sha256()))
 		goto err;
@@ -185,8 +186,8 @@ fingerprint(X509 *x, char *fp, size_t fpsz)
 		n = 0;
 	fp[0] = '\0';
 	for (i = 0; i < n && o + 4 <= fpsz; i++)
-		o += (size_t)snprintf(fp + o, fpsz - o, i ? ":%02X" : "%02X",
-		    md[i]);
+		o += (size_t)snprintf(
+		    fp + o, fpsz - o, i ? ":%02X" : "%02X", md[i]);
 }
 
 static SSL_CTX *
@@ -197,7 +198,8 @@ make_ctx(EVP_PKEY *k, X509 *x)
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
 		return NULL;
 	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
-	    !SSL_CTX_use_certificate(ctx, x) || !SSL_CTX_use_PrivateKey(ctx, k) ||
+	    !SSL_CTX_use_certificate(ctx, x) ||
+	    !SSL_CTX_use_PrivateKey(ctx, k) ||
 	    !SSL_CTX_check_private_key(ctx)) {
 		SSL_CTX_free(ctx);
 		return NULL;
@@ -208,13 +210,14 @@ make_ctx(EVP_PKEY *k, X509 *x)
 	 * session ticket keeps resumption at one record instead of two.
 	 */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
-	    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	                             SSL_OP_NO_RENEGOTIATION |
+	                             SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS |
-	    SSL_MODE_ENABLE_PARTIAL_WRITE |
-	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	                          SSL_MODE_ENABLE_PARTIAL_WRITE |
+	                          SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_num_tickets(ctx, 1);
-	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"kapsula",
-	    7);
+	SSL_CTX_set_session_id_context(
+	    ctx, (const unsigned char *)"kapsula", 7);
 	return ctx;
 }
 
@@ -229,8 +232,8 @@ tls_init(const char *dir, const char *host, char *fp, size_t fpsz, char *err,
 
 	errno = 0;
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-		ssl_error(err, errsz, "cannot create the certificate folder",
-		    dir);
+		ssl_error(
+		    err, errsz, "cannot create the certificate folder", dir);
 		return NULL;
 	}
 	snprintf(kpath, sizeof(kpath), "%s/%s.key", dir, host);
@@ -248,12 +251,12 @@ tls_init(const char *dir, const char *host, char *fp, size_t fpsz, char *err,
 	errno = 0;
 	if (access(cpath, F_OK) == 0) {
 		if ((x = read_cert(cpath)) == NULL) {
-			ssl_error(err, errsz, "cannot read the certificate",
-			    cpath);
+			ssl_error(
+			    err, errsz, "cannot read the certificate", cpath);
 			goto err;
 		}
 	} else if ((x = make_cert(k, host)) == NULL ||
-	    write_cert(cpath, x) == -1) {
+	           write_cert(cpath, x) == -1) {
 		ssl_error(err, errsz, "cannot create the certificate", cpath);
 		goto err;
 	}

@@ -82,8 +82,8 @@ tree_set_reply(struct node *n, const char *mime, const char *lang,
 static int
 node_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct node *)a)->path,
-	    ((const struct node *)b)->path);
+	return strcmp(
+	    ((const struct node *)a)->path, ((const struct node *)b)->path);
 }
 
 void
@@ -95,9 +95,8 @@ tree_sort(struct snapshot *s)
 const struct node *
 tree_lookup(const struct snapshot *s, const char *path)
 {
-	struct node key;
+	struct node key = {.path = (char *)(uintptr_t)path};
 
-	key.path = (char *)(uintptr_t)path;
 	return bsearch(&key, s->nodes, s->n, sizeof(*s->nodes), node_cmp);
 }
 
@@ -159,7 +158,7 @@ load_file(struct loader *l, const char *fspath, const char *vpath,
 	if ((n = tree_add(l->s, vpath)) == NULL)
 		goto err;
 	if (tree_set_reply(n, mime_from_name(vpath), lang_from_path(vpath),
-	    data, len) == -1)
+	        data, len) == -1)
 		goto err;
 	rc = 0;
 err:
@@ -207,7 +206,7 @@ load_entry(struct loader *l, const char *fsdir, const char *vdir,
 	}
 	if (S_ISDIR(st.st_mode)) {
 		if ((size_t)snprintf(vpath, sizeof(vpath), "%s%s/", vdir,
-		    name) >= sizeof(vpath))
+		        name) >= sizeof(vpath))
 			return 0;
 		return walk(l, fspath, vpath, depth + 1);
 	}
@@ -228,8 +227,8 @@ walk(struct loader *l, const char *fsdir, const char *vdir, int depth)
 	int rc = 0;
 
 	if (depth > MAX_DEPTH) {
-		log_warn("%s: skipped: nested deeper than %d", fsdir,
-		    MAX_DEPTH);
+		log_warn(
+		    "%s: skipped: nested deeper than %d", fsdir, MAX_DEPTH);
 		return 0;
 	}
 	if ((d = opendir(fsdir)) == NULL)

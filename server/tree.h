@@ -8,24 +8,24 @@
 #include <stddef.h>
 
 struct tree_opts {
-	const char *root;	 /* folder to serve */
-	const char *hostname;	 /* for feed URLs */
-	unsigned gemini_port;	 /* for feed URLs */
+	const char *root;        /* folder to serve */
+	const char *hostname;    /* for feed URLs */
+	unsigned gemini_port;    /* for feed URLs */
 	const char *gopher_host; /* advertised in Gopher menus */
-	unsigned gopher_port;	 /* advertised in Gopher menus */
-	size_t max_file;	 /* larger files are skipped, with a warning */
+	unsigned gopher_port;    /* advertised in Gopher menus */
+	size_t max_file;         /* larger files are skipped, with a warning */
 };
 
 struct node {
-	char *path;	  /* decoded: "/", "/en/", "/en/a.gmi" */
+	char *path;       /* decoded: "/", "/en/", "/en/a.gmi" */
 	const char *mime; /* static */
 	const char *lang; /* static, or NULL */
 	int is_dir;
-	int alias;	     /* buffers belong to another node (dir index) */
-	char *reply;	     /* Gemini: "20 <meta>\r\n" + body, one buffer */
+	int alias;   /* buffers belong to another node (dir index) */
+	char *reply; /* Gemini: "20 <meta>\r\n" + body, one buffer */
 	size_t reply_len;
-	size_t hdr_len;	     /* body = reply + hdr_len */
-	char *gopher;	     /* Gopher menu; NULL: send the body raw */
+	size_t hdr_len; /* body = reply + hdr_len */
+	char *gopher;   /* Gopher menu; NULL: send the body raw */
 	size_t gopher_len;
 };
 
@@ -44,14 +44,11 @@ const char *node_gopher(const struct node *, size_t *len);
 void snapshot_ref(struct snapshot *);
 void snapshot_unref(struct snapshot *);
 
-
-
 /* Used while a snapshot is built (tree.c, site.c); never after. */
 struct node *tree_add(struct snapshot *, const char *path);
 int tree_set_reply(struct node *, const char *mime, const char *lang,
     const char *body, size_t len);
 void tree_sort(struct snapshot *);
 /* Derived pages: directory listings, text versions, feeds, Gopher menus. */
-int site_derive(struct snapshot *, const struct tree_opts *, char *err,
-    size_t);
+int site_derive(struct snapshot *, const struct tree_opts *, char *err, size_t);
 #endif

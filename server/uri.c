@@ -23,8 +23,8 @@ hexval(unsigned char c)
 
 /* Decodes one segment; '/' and NUL may not arrive percent-encoded. */
 static int
-decode_segment(const char *s, size_t n, char *out, size_t outsz,
-    size_t *outlen, const char **why)
+decode_segment(const char *s, size_t n, char *out, size_t outsz, size_t *outlen,
+    const char **why)
 {
 	size_t i, o = 0;
 	int hi, lo;
@@ -65,8 +65,8 @@ decode_segment(const char *s, size_t n, char *out, size_t outsz,
  * doing so closes the classic traversal spelled with escapes.
  */
 int
-uri_normalize_path(const char *raw, size_t len, char *out, size_t outsz,
-    const char **why)
+uri_normalize_path(
+    const char *raw, size_t len, char *out, size_t outsz, const char **why)
 {
 	size_t starts[URI_MAX], depth = 0, o = 0, mark, n, seglen;
 	const char *p = raw, *end = raw + len, *slash;
@@ -217,8 +217,7 @@ bad:
 }
 
 static int
-parse_authority(const char *p, const char *end, struct uri *u,
-    const char **why)
+parse_authority(const char *p, const char *end, struct uri *u, const char **why)
 {
 	const char *h, *hend, *colon;
 	size_t i, n;
@@ -317,8 +316,7 @@ uri_parse(const char *s, size_t len, struct uri *u, const char **why)
 		return -1;
 	for (p = s; p < end && is_scheme_char((unsigned char)*p); p++)
 		;
-	if (p == s || p == end || *p != ':' ||
-	    !isalpha((unsigned char)s[0])) {
+	if (p == s || p == end || *p != ':' || !isalpha((unsigned char)s[0])) {
 		*why = "No scheme: a request is an absolute URI";
 		return -1;
 	}
@@ -345,6 +343,6 @@ uri_parse(const char *s, size_t len, struct uri *u, const char **why)
 	} else {
 		q = end;
 	}
-	return uri_normalize_path(path, (size_t)(q - path), u->path,
-	    sizeof(u->path), why);
+	return uri_normalize_path(
+	    path, (size_t)(q - path), u->path, sizeof(u->path), why);
 }

@@ -12,12 +12,12 @@ struct buf;
 #define URI_MAX 1024 /* Gemini's bound on a request, CRLF excluded */
 
 struct uri {
-	char scheme[32];	  /* lowercased */
-	char host[256];		  /* lowercased; IPv6 without brackets */
-	int port;		  /* -1 when absent or empty */
-	int host_is_ipv6;	  /* host came as [literal] */
-	char path[URI_MAX + 1];	  /* decoded, normalised, starts with '/' */
-	char query[URI_MAX + 1];  /* still percent-encoded, without '?' */
+	char scheme[32];         /* lowercased */
+	char host[256];          /* lowercased; IPv6 without brackets */
+	int port;                /* -1 when absent or empty */
+	int host_is_ipv6;        /* host came as [literal] */
+	char path[URI_MAX + 1];  /* decoded, normalised, starts with '/' */
+	char query[URI_MAX + 1]; /* still percent-encoded, without '?' */
 	int has_query;
 };
 
@@ -34,8 +34,8 @@ int uri_parse(const char *s, size_t len, struct uri *u, const char **why);
  * segment, control bytes, invalid UTF-8, a path that climbs above the root,
  * or an output longer than outsz - 1.
  */
-int uri_normalize_path(const char *raw, size_t len, char *out, size_t outsz,
-    const char **why);
+int uri_normalize_path(
+    const char *raw, size_t len, char *out, size_t outsz, const char **why);
 
 /*
  * Resolves the path part of a relative reference (no scheme, no query or

@@ -100,7 +100,7 @@ test_title_first_heading(void)
 	    title_is("# Confronting abuses\n\nText.\n", "Confronting abuses"));
 	CHECK(title_is("Intro text\n=> /x a link\n* item\n### Deep  title \n"
 	               "# Later\n",
-	               "Deep  title"));
+	    "Deep  title"));
 	CHECK(title_is("text\r\n## Second level\r\n", "Second level"));
 	CHECK(title_is("#\n# Named\n", "Named"));
 	CHECK(title_is("#Tight", "Tight"));
@@ -116,12 +116,12 @@ test_title_none(void)
 	CHECK(title_is("#\n", NULL));
 }
 
-static const struct feed_info info_en = {"en", "Kapsula <English> & \"more\"",
-                                         "gemini://example.org:1965", "/en/"};
+static const struct feed_info info_en = {
+    "en", "Kapsula <English> & \"more\"", "gemini://example.org:1965", "/en/"};
 
 static struct feed_entry entries[] = {
     {"/en/2026-11-28-confronting-abuses.gmi", "2026-11-28",
-     "Confronting abuses"},
+        "Confronting abuses"},
     {"/en/2026-03-01-a&b.gmi", "2026-03-01", "Tom's <b>bold</b> & \"q\""},
     {"/en/2008-06-30 old.gmi", "2008-06-30", NULL},
 };
@@ -176,10 +176,10 @@ xmllint(const char *doc)
 }
 
 /* Controls, invalid UTF-8 and every XML special character in one title. */
-static struct feed_entry hostile = {"/ru/2026-11-28-интервью.gmi", "2026-11-28",
-                                    "a\x01 <&\"'> \xff\xfe b"};
-static const struct feed_info info_ru = {"ru", "Интервью",
-                                         "gemini://[::1]:1965", "/ru/"};
+static struct feed_entry hostile = {
+    "/ru/2026-11-28-интервью.gmi", "2026-11-28", "a\x01 <&\"'> \xff\xfe b"};
+static const struct feed_info info_ru = {
+    "ru", "Интервью", "gemini://[::1]:1965", "/ru/"};
 
 static void
 test_atom_well_formed(void)
@@ -216,9 +216,9 @@ test_atom_feed_head(void)
 	                "&quot;more&quot;</title>") != NULL);
 	CHECK(strstr(a, "<id>gemini://example.org:1965/en/atom.xml</id>") !=
 	      NULL);
-	CHECK(strstr(a, "<link rel=\"self\" "
-	                "href=\"gemini://example.org:1965/en/atom.xml\"/>") !=
-	      NULL);
+	CHECK(strstr(a,
+	          "<link rel=\"self\" "
+	          "href=\"gemini://example.org:1965/en/atom.xml\"/>") != NULL);
 	CHECK(strstr(a, "<link rel=\"alternate\" "
 	                "href=\"gemini://example.org:1965/en/\"/>") != NULL);
 	CHECK(strstr(a, "<name>example.org</name>") != NULL);
@@ -262,8 +262,8 @@ test_atom_escaping(void)
 	if (a == NULL)
 		return;
 	CHECK(strstr(a, "xml:lang=\"ru\"") != NULL);
-	CHECK(strstr(a, "<title>a &lt;&amp;&quot;&apos;&gt;  b</title>") !=
-	      NULL);
+	CHECK(
+	    strstr(a, "<title>a &lt;&amp;&quot;&apos;&gt;  b</title>") != NULL);
 	CHECK(strstr(a, "<title>Интервью</title>") != NULL);
 	CHECK(strstr(a, "<name>[::1]</name>") != NULL);
 	CHECK(strstr(a, "/ru/2026-11-28-%D0%B8%D0%BD%D1%82%D0%B5%D1%80%D0%B2"
@@ -308,9 +308,9 @@ test_gemsub_page(void)
 	CHECK(strncmp(g, "# Kapsula\n\n", 11) == 0);
 	CHECK(strstr(g, "=> /en/2026-11-28-confronting-abuses.gmi 2026-11-28 "
 	                "Confronting abuses\n") != NULL);
-	CHECK(strstr(g,
-	             "=> /en/2026-03-01-a&b.gmi 2026-03-01 Tom's <b>bold</b> "
-	             "& \"q\"\n") != NULL);
+	CHECK(
+	    strstr(g, "=> /en/2026-03-01-a&b.gmi 2026-03-01 Tom's <b>bold</b> "
+	              "& \"q\"\n") != NULL);
 	CHECK(strstr(g, "=> /en/2008-06-30%20old.gmi 2008-06-30 "
 	                "2008-06-30 old.gmi\n") != NULL);
 	free(g);
@@ -353,8 +353,8 @@ test_gemsub_entries_dated_newest_first(void)
 static void
 test_gemsub_sanitised(void)
 {
-	struct feed_entry e = {"/en/2026-11-28.gmi", "2026-11-28",
-	                       "two\nlines\r"};
+	struct feed_entry e = {
+	    "/en/2026-11-28.gmi", "2026-11-28", "two\nlines\r"};
 	struct feed_info fi = {"en", NULL, "gemini://example.org", "/en/"};
 	char *g = gemsub_of(&fi, &e, 1);
 

@@ -62,15 +62,28 @@ static void
 test_parse_bad(void)
 {
 	static const char *bad[] = {
-		"", "/", "//localhost/", "localhost/", "gemini:/x",
-		"gemini://user@localhost/", "gemini://localhost/#frag",
-		"gemini://localhost/\xff", "\xef\xbb\xbfgemini://localhost/",
-		"gemini://localhost/a\tb", "gemini://localhost/ a",
-		"gemini://localhost:99999/", "gemini://localhost:x/",
-		"gemini:///", "gemini://[::1/", "gemini://localhost/%2e%2e/",
-		"gemini://localhost/../", "gemini://localhost/a%2fb",
-		"gemini://localhost/a%00b", "gemini://localhost/%zz",
-		"gemini://localhost/%4", "1gemini://localhost/",
+	    "",
+	    "/",
+	    "//localhost/",
+	    "localhost/",
+	    "gemini:/x",
+	    "gemini://user@localhost/",
+	    "gemini://localhost/#frag",
+	    "gemini://localhost/\xff",
+	    "\xef\xbb\xbfgemini://localhost/",
+	    "gemini://localhost/a\tb",
+	    "gemini://localhost/ a",
+	    "gemini://localhost:99999/",
+	    "gemini://localhost:x/",
+	    "gemini:///",
+	    "gemini://[::1/",
+	    "gemini://localhost/%2e%2e/",
+	    "gemini://localhost/../",
+	    "gemini://localhost/a%2fb",
+	    "gemini://localhost/a%00b",
+	    "gemini://localhost/%zz",
+	    "gemini://localhost/%4",
+	    "1gemini://localhost/",
 	};
 	size_t i;
 
@@ -120,8 +133,10 @@ test_resolve(void)
 	char out[URI_MAX + 1];
 	const char *base = "/en/index.gmi";
 
-#define RES(b, r) \
-	(uri_resolve_path(b, r, strlen(r), out, sizeof(out), &why) == 0 ? out : NULL)
+#define RES(b, r)                                                              \
+	(uri_resolve_path(b, r, strlen(r), out, sizeof(out), &why) == 0        \
+	        ? out                                                          \
+	        : NULL)
 	CHECK_STR(RES(base, "a.gmi"), "/en/a.gmi");
 	CHECK_STR(RES(base, "../ru/"), "/ru/");
 	CHECK_STR(RES(base, "./"), "/en/");
