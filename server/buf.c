@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistr.h>
+
 #include "buf.h"
 
 static int
@@ -102,4 +104,63 @@ buf_free(struct buf *b)
 {
 	free(b->data);
 	memset(b, 0, sizeof(*b));
+}
+
+/* XML 1.0 section 2.2: no C0 controls but tab, LF, CR; no U+FFFE/U+FFFF. */
+static int
+is_xml_char(ucs4_t uc)
+{
+	if (uc < 0x20)
+		return uc == '\t' || uc == '\n' || uc == '\r';
+	return uc != 0xfffe && uc != 0xffff;
+}
+
+static void
+add_xml_char(struct buf *out, char c)
+{
+	switch (c) {
+	case '&':
+		buf_addstr(out, "&amp;");
+		break;
+	case '<':
+		buf_addstr(out, "&lt;");
+		break;
+	case '>':
+		buf_addstr(out, "&gt;");
+		break;
+	case '"':
+		buf_addstr(out, "&quot;");
+		break;
+	case '\'':
+		buf_addstr(out, "&apos;");
+		break;
+	default:
+		buf_addch(out, c);
+	}
+}
+
+/*
+ * Text from files on disk or from requests: invalid UTF-8 and characters
+ * XML forbids are dropped, so one bad page cannot break a feed.
+ */
+int
+buf_addxml(struct buf *out, const char *s)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t left = strlen(s);
+	ucs4_t uc;
+	int n;
+
+	while (left > 0) {
+		n = u8_mbtoucr(&uc, p, left);
+		if (n < 0)
+			n = 1;
+		else if (n == 1 && is_xml_char(uc))
+			add_xml_char(out, (char)*p);
+		else if (n > 1 && is_xml_char(uc))
+			buf_add(out, p, (size_t)n);
+		p += n;
+		left -= (size_t)n;
+	}
+	return out->oom ? -1 : 0;
 }

@@ -19,6 +19,8 @@ int buf_addstr(struct buf *, const char *);
 int buf_addch(struct buf *, char);
 int buf_printf(struct buf *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
+/* Appends s escaped for XML and HTML text and attribute values. */
+int buf_addxml(struct buf *, const char *);
 /* Hands the bytes to the caller (NUL-terminated, length in *len). */
 char *buf_take(struct buf *, size_t *len);
 void buf_free(struct buf *);

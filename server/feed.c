@@ -94,64 +94,6 @@ feed_page_title(const char *gmi, size_t len)
 	return NULL;
 }
 
-/* XML 1.0 section 2.2: no C0 controls but tab, LF, CR; no U+FFFE/U+FFFF. */
-static int
-is_xml_char(ucs4_t uc)
-{
-	if (uc < 0x20)
-		return uc == '\t' || uc == '\n' || uc == '\r';
-	return uc != 0xfffe && uc != 0xffff;
-}
-
-static void
-add_xml_char(struct buf *out, char c)
-{
-	switch (c) {
-	case '&':
-		buf_addstr(out, "&amp;");
-		break;
-	case '<':
-		buf_addstr(out, "&lt;");
-		break;
-	case '>':
-		buf_addstr(out, "&gt;");
-		break;
-	case '"':
-		buf_addstr(out, "&quot;");
-		break;
-	case '\'':
-		buf_addstr(out, "&apos;");
-		break;
-	default:
-		buf_addch(out, c);
-	}
-}
-
-/*
- * Page titles come from files on disk: invalid UTF-8 and forbidden
- * characters are dropped so that one bad page cannot break the feed.
- */
-static void
-add_xml(struct buf *out, const char *s)
-{
-	const uint8_t *p = (const uint8_t *)s;
-	size_t left = strlen(s);
-	ucs4_t uc;
-	int n;
-
-	while (left > 0) {
-		n = u8_mbtoucr(&uc, p, left);
-		if (n < 0)
-			n = 1;
-		else if (n == 1 && is_xml_char(uc))
-			add_xml_char(out, (char)*p);
-		else if (n > 1 && is_xml_char(uc))
-			buf_add(out, p, (size_t)n);
-		p += n;
-		left -= (size_t)n;
-	}
-}
-
 /* A URL is percent-encoded first, then escaped: '&' and '\'' survive. */
 static void
 add_xml_url(
@@ -165,7 +107,7 @@ add_xml_url(
 	if (u.oom)
 		out->oom = 1;
 	else
-		add_xml(out, u.data);
+		buf_addxml(out, u.data);
 	buf_free(&u);
 }
 
@@ -174,7 +116,7 @@ add_xml_elem(
     struct buf *out, const char *indent, const char *name, const char *text)
 {
 	buf_printf(out, "%s<%s>", indent, name);
-	add_xml(out, text);
+	buf_addxml(out, text);
 	buf_printf(out, "</%s>\n", name);
 }
 
@@ -216,7 +158,7 @@ add_feed_title(struct buf *out, const struct feed_info *fi, int xml)
 
 	if (fi->title != NULL && fi->title[0] != '\0') {
 		if (xml)
-			add_xml(out, fi->title);
+			buf_addxml(out, fi->title);
 		else
 			buf_addstr(out, fi->title);
 		return;
@@ -226,7 +168,7 @@ add_feed_title(struct buf *out, const struct feed_info *fi, int xml)
 	if (t.oom)
 		out->oom = 1;
 	else if (xml)
-		add_xml(out, t.data);
+		buf_addxml(out, t.data);
 	else
 		buf_addstr(out, t.data);
 	buf_free(&t);
@@ -254,7 +196,7 @@ atom_head(struct buf *out, const struct feed_info *fi, const char *updated)
 	                "<feed xmlns=\"http://www.w3.org/2005/Atom\"");
 	if (fi->lang != NULL && fi->lang[0] != '\0') {
 		buf_addstr(out, " xml:lang=\"");
-		add_xml(out, fi->lang);
+		buf_addxml(out, fi->lang);
 		buf_addch(out, '"');
 	}
 	buf_addstr(out, ">\n  <title>");

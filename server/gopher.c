@@ -49,33 +49,6 @@ gopher_error(struct conn *c, int status, const char *msg, const char *sel)
 	buf_free(&line);
 }
 
-static void
-html_escape(struct buf *b, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '&':
-			buf_addstr(b, "&amp;");
-			break;
-		case '<':
-			buf_addstr(b, "&lt;");
-			break;
-		case '>':
-			buf_addstr(b, "&gt;");
-			break;
-		case '"':
-			buf_addstr(b, "&quot;");
-			break;
-		case '\'':
-			buf_addstr(b, "&#39;");
-			break;
-		default:
-			buf_addch(b, *s);
-			break;
-		}
-	}
-}
-
 /*
  * An absolute URL with a scheme a reader would follow; never script or
  * inline data. Browsers skip spaces in a refresh target, so none may lead.
@@ -122,12 +95,12 @@ url_redirect(struct conn *c, const char *s, size_t n)
 	}
 	buf_addstr(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
 	               "<meta http-equiv=\"refresh\" content=\"0; url=");
-	html_escape(&b, url);
+	buf_addxml(&b, url);
 	buf_addstr(&b, "\"><title>Leaving Gopherspace</title></head>\n"
 	               "<body><p>This link leaves Gopherspace: <a href=\"");
-	html_escape(&b, url);
+	buf_addxml(&b, url);
 	buf_addstr(&b, "\">");
-	html_escape(&b, url);
+	buf_addxml(&b, url);
 	buf_addstr(&b, "</a></p></body></html>\n");
 	p = buf_take(&b, &len);
 	conn_reply_own(c, 30, p, len);

@@ -184,18 +184,6 @@ resolve_local(const struct render_opts *o, const char *u, size_t n, char *path,
 }
 
 static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 is_print_ascii(unsigned char c)
 {
 	return c >= 0x20 && c < 0x7f;
@@ -211,8 +199,9 @@ decode_selector(const char *p, const char *end, char *sel, size_t selsz)
 
 	for (; p < end; p++) {
 		c = *p;
-		if (c == '%' && end - p > 2 && (hi = hexval(p[1])) >= 0 &&
-		    (lo = hexval(p[2])) >= 0) {
+		if (c == '%' && end - p > 2 &&
+		    (hi = uri_hexval((unsigned char)p[1])) >= 0 &&
+		    (lo = uri_hexval((unsigned char)p[2])) >= 0) {
 			c = (char)(hi << 4 | lo);
 			p += 2;
 		}

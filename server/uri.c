@@ -9,8 +9,8 @@
 #include "buf.h"
 #include "uri.h"
 
-static int
-hexval(unsigned char c)
+int
+uri_hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -33,8 +33,8 @@ decode_segment(const char *s, size_t n, char *out, size_t outsz, size_t *outlen,
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
 		if (c == '%') {
-			if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0) {
+			if (i + 2 >= n || (hi = uri_hexval(s[i + 1])) < 0 ||
+			    (lo = uri_hexval(s[i + 2])) < 0) {
 				*why = "Malformed percent-encoding in the path";
 				return -1;
 			}

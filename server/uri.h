@@ -45,6 +45,9 @@ int uri_normalize_path(
 int uri_resolve_path(const char *base, const char *ref, size_t reflen,
     char *out, size_t outsz, const char **why);
 
+/* The value of one hex digit, or -1. */
+int uri_hexval(unsigned char);
+
 /*
  * Appends a decoded path percent-encoded: bytes outside unreserved,
  * sub-delims, ':', '@' and '/' become %XX, so the result is printable ASCII
