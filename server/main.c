@@ -2,6 +2,8 @@
  * main.c: command line, start-up, signals and clean shutdown. Everything
  * that can fail (certificate, content, ports) fails here, before serving.
  */
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -186,6 +188,34 @@ port_of(const char *addr, unsigned dflt)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+/*
+ * Debian's default soft limit is 1024 descriptors; the default cap on
+ * connections is 1024 too. Raise the soft limit towards the hard one so
+ * the cap, not EMFILE, is what limits us; shrink the cap if we cannot.
+ */
+static void
+fit_fd_limit(struct config *c)
+{
+	const rlim_t spare = 64; /* listeners, signals, files at reload */
+	struct rlimit rl;
+	rlim_t want = (rlim_t)c->max_conns + spare;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ?
+		    want :
+		    rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want &&
+	    rl.rlim_cur > spare * 2) {
+		c->max_conns = (size_t)(rl.rlim_cur - spare);
+		log_warn("open-file limit %llu: at most %zu connections",
+		    (unsigned long long)rl.rlim_cur, c->max_conns);
+	}
+}
+
 static struct snapshot *
 load(const struct opts *o)
 {
@@ -323,6 +353,7 @@ main(int argc, char **argv)
 	/* A client that closes mid-handshake must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	log_init(o.conf.log_ip);
+	fit_fd_limit(&o.conf);
 	rc = serve(&o);
 	libevent_global_shutdown();
 	return rc;
