@@ -9,69 +9,15 @@
 # ever stopped. Every wait is a bounded polling loop (0.2 s, 15 s a step).
 set -u
 
-: "${KAPSULA:=build/kapsula}"
-PYTHON=${PYTHON:-/usr/bin/python3}
-[ -x "$PYTHON" ] || PYTHON=python3
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-capsule="$repo/capsule"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
 sock="kapsula-capsule-amfora-$$"
-tmp=""
-pid=""
-failed=0
+socks=$sock
 N="capsule amfora"
 
 steps="opens the landing page|follows the English link|follows the interview link|follows the Russian twin link|shows the Russian interview heading|follows the link back home|access log shows no dead link"
 
-say() { printf '%s\n' "$*"; }
-skip_all() {
-	echo "$steps" | tr '|' '\n' | while IFS= read -r s; do
-		say "SKIP $N $s: $1"
-	done
-	exit 0
-}
-fail_all() {
-	echo "$steps" | tr '|' '\n' | while IFS= read -r s; do
-		say "FAIL $N $s: $1"
-	done
-	exit 1
-}
-
-# alive PID: running and not a zombie waiting for us to reap it.
-alive() {
-	kill -0 "$1" 2>/dev/null || return 1
-	state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-	[ "$state" != Z ]
-}
-
-# stop_server: SIGTERM our PID, wait at most 10 s, then SIGKILL.
-# Returns the exit code (or 137 when it had to be killed).
-stop_server() {
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	i=0
-	while alive "$pid" && [ $i -lt 50 ]; do
-		sleep 0.2
-		i=$((i + 1))
-	done
-	if alive "$pid"; then
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		pid=""
-		return 137
-	fi
-	wait "$pid"
-	rc=$?
-	pid=""
-	return $rc
-}
-
-# shellcheck disable=SC2317 # called through trap
-cleanup() {
-	tmux -L "$sock" kill-server >/dev/null 2>&1
-	stop_server
-	[ -n "$tmp" ] && rm -rf "$tmp"
-}
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
@@ -158,38 +104,15 @@ main()
 EOF
 walk() { "$PYTHON" "$tmp/walk.py" "$@"; }
 
-ports=$("$PYTHON" -c '
-import sys
-sys.dont_write_bytecode = True
-sys.path.insert(0, sys.argv[1])
-import harness
-print(harness.free_port(), harness.free_port())
-' "$here") || fail_all "could not pick free ports"
+ports=$(free_ports) || fail_all "could not pick free ports"
 port=${ports% *}
 gport=${ports#* }
 [ "$port" != "$gport" ] || fail_all "got the same free port twice"
 
-"$KAPSULA" --root "$capsule" --hostname localhost --certs "$tmp/certs" \
-	--gemini "127.0.0.1:$port" --gopher "127.0.0.1:$gport" --timeout 5 \
-	>"$tmp/server.out" 2>"$tmp/server.err" </dev/null &
-pid=$!
+start_server "$port" "$gport"
 
 # Wait (at most 10 s) for the Gemini port to accept TCP.
-ready=0
-i=0
-while [ $i -lt 50 ]; do
-	alive "$pid" || break
-	if "$PYTHON" -c '
-import socket, sys
-socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=0.5).close()
-' "$port" 2>/dev/null; then
-		ready=1
-		break
-	fi
-	sleep 0.2
-	i=$((i + 1))
-done
-[ $ready = 1 ] || fail_all "server not accepting on $port$(alive "$pid" || echo " (server exited)"): $(tail -c 300 "$tmp/server.err" | tr '\n' ' ')"
+wait_port "$port" || fail_all "server not accepting on $port$(alive "$pid" || echo " (server exited)"): $(tail -c 300 "$tmp/server.err" | tr '\n' ' ')"
 
 base="gemini://localhost:$port"
 unset TMUX
@@ -201,7 +124,6 @@ tmux -L "$sock" -f /dev/null new-session -d -x 100 -y 200 \
 	amfora "$base/" ||
 	fail_all "tmux could not start amfora"
 
-screen() { tmux -L "$sock" capture-pane -p -t 0 2>/dev/null; }
 # The URL in Amfora's bottom bar: the last non-blank line of the pane.
 bar() { screen | grep -v '^[[:space:]]*$' | tail -1 | sed 's/^[[:space:]]*//; s/[[:space:]]*$//'; }
 shown() { screen | grep -v '^[[:space:]]*$' | head -6 | tr -s ' \n' ' ' | cut -c1-240; }
@@ -215,37 +137,11 @@ on_page() {
 }
 
 # wait_page URL TEXT: poll every 0.2 s for at most 15 s.
-wait_page() {
-	n=0
-	while [ $n -lt 75 ]; do
-		on_page "$1" "$2" && return 0
-		sleep 0.2
-		n=$((n + 1))
-	done
-	return 1
-}
+wait_page() { poll on_page "$1" "$2"; }
 
-# wait_prompt: Amfora's bottom bar is asking for a URL or link number.
-wait_prompt() {
-	n=0
-	while [ $n -lt 75 ]; do
-		screen | grep -q 'URL/Num' && return 0
-		sleep 0.2
-		n=$((n + 1))
-	done
-	return 1
-}
-
-blocked=""
 cur_url=""
 cur_file=""
 
-pass() { say "PASS $N $1"; }
-fail() {
-	say "FAIL $N $1: $2"
-	failed=1
-	blocked=$1
-}
 skipped() {
 	[ -n "$blocked" ] || return 1
 	say "SKIP $N $1: blocked by \"$blocked\""
@@ -281,7 +177,7 @@ follow() {
 		return
 	fi
 	tmux -L "$sock" send-keys -t 0 Space
-	if ! wait_prompt; then
+	if ! wait_for 'URL/Num'; then # the bar asks for a URL or number
 		fail "$name" "no URL/number prompt after Space; screen: $(shown)"
 		return
 	fi

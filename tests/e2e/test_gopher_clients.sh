@@ -7,99 +7,39 @@
 # shellcheck disable=SC2046
 set -u
 
-: "${KAPSULA:=build/kapsula}"
-PYTHON=${PYTHON:-/usr/bin/python3}
 export PYTHONDONTWRITEBYTECODE=1
-[ -x "$PYTHON" ] || PYTHON=python3
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-capsule="$repo/capsule"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
 glib="$here/gopherlib.py"
 bsock="kapsula-gc-bomb-$$"
 usock="kapsula-gc-umn-$$"
-tmp=""
-pid=""
-failed=0
+socks="$bsock $usock"
+N="gopher-clients"
 
 RU_INDEX="/ru/"
 RU_PAGE="/ru/2026-11-28-confronting-abuses.gmi"
 
 steps="curl fetches the Russian menu bytes|lynx dumps the Russian interview|lynx follows a URL: link to the redirect page|bombadillo opens the Russian menu|bombadillo follows a link to the interview|sacc shows the Russian menu|UMN gopher shows the root menu|server survived every client"
 
-say() { printf '%s\n' "$*"; }
-pass() { say "PASS gopher-clients $1"; }
-fail() {
-	say "FAIL gopher-clients $1: $2"
-	failed=1
-}
-skip() { say "SKIP gopher-clients $1: $2"; }
-all() { # all VERDICT WHY
-	echo "$steps" | tr '|' '\n' | while IFS= read -r s; do
-		say "$1 gopher-clients $s: $2"
-	done
-}
+skip() { say "SKIP $N $1: $2"; }
 
-alive() {
-	kill -0 "$1" 2>/dev/null || return 1
-	state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-	[ "$state" != Z ]
-}
-
-cleanup() {
-	tmux -L "$bsock" kill-server >/dev/null 2>&1
-	tmux -L "$usock" kill-server >/dev/null 2>&1
-	if [ -n "$pid" ] && alive "$pid"; then
-		kill -TERM "$pid" 2>/dev/null
-		i=0
-		while alive "$pid" && [ $i -lt 50 ]; do
-			sleep 0.2
-			i=$((i + 1))
-		done
-		alive "$pid" && kill -KILL "$pid" 2>/dev/null
-	fi
-	[ -n "$tmp" ] && rm -rf "$tmp"
-}
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-[ -x "$KAPSULA" ] || { all FAIL "KAPSULA=$KAPSULA is not an executable"; exit 1; }
+[ -x "$KAPSULA" ] || fail_all "KAPSULA=$KAPSULA is not an executable"
 [ -f "$capsule/ru/2026-11-28-confronting-abuses.gmi" ] ||
-	{ all FAIL "no $capsule/ru/2026-11-28-confronting-abuses.gmi"; exit 1; }
+	fail_all "no $capsule/ru/2026-11-28-confronting-abuses.gmi"
 
 tmp=$(mktemp -d /tmp/kapsula-gopher-clients.XXXXXX)
 
-ports=$("$PYTHON" -c '
-import sys
-sys.path.insert(0, sys.argv[1])
-import harness
-print(harness.free_port(), harness.free_port())
-' "$here") || { all FAIL "could not pick free ports"; exit 1; }
+ports=$(free_ports) || fail_all "could not pick free ports"
 gport=${ports% *}
 mport=${ports#* }
 
-"$KAPSULA" --root "$capsule" --hostname localhost --certs "$tmp/certs" \
-	--gemini "127.0.0.1:$mport" --gopher "127.0.0.1:$gport" --timeout 5 \
-	>"$tmp/server.out" 2>"$tmp/server.err" </dev/null &
-pid=$!
-
-ready=0
-i=0
-while [ $i -lt 50 ]; do
-	alive "$pid" || break
-	if "$PYTHON" -c '
-import socket, sys
-socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=0.5).close()
-' "$gport" 2>/dev/null; then
-		ready=1
-		break
-	fi
-	sleep 0.2
-	i=$((i + 1))
-done
-if [ $ready != 1 ]; then
-	all FAIL "server not accepting on $gport: $(tail -c 300 "$tmp/server.err" | tr '\n' ' ')"
-	exit 1
-fi
+start_server "$mport" "$gport"
+wait_port "$gport" ||
+	fail_all "server not accepting on $gport: $(tail -c 300 "$tmp/server.err" | tr '\n' ' ')"
 
 gl() { "$PYTHON" "$glib" "$@"; }
 oneline() { tr -s " \n\r\t" " " | cut -c1-"${1:-200}" | iconv -c -f UTF-8 -t UTF-8; }
@@ -110,8 +50,7 @@ ru_page_heading=$(gl heading "$capsule$RU_PAGE")
 ru_sentence=$(gl sentence "$capsule$RU_PAGE")
 ru_words=$(gl words "$capsule$RU_PAGE" 3)
 if [ -z "$ru_index_heading" ] || [ -z "$ru_sentence" ] || [ -z "$ru_words" ]; then
-	all FAIL "could not read headings/sentences from capsule/ru/"
-	exit 1
+	fail_all "could not read headings/sentences from capsule/ru/"
 fi
 
 # ------------------------------------------------------------ curl
@@ -182,25 +121,8 @@ fi
 
 # ------------------------------------------------------------ tmux helpers
 unset TMUX
-screen() { tmux -L "$1" capture-pane -p -t 0 2>/dev/null; }
-# wait_for SOCK TEXT...: poll every 0.2 s, at most 15 s, until all texts show.
-wait_for() {
-	sock=$1
-	shift
-	n=0
-	while [ $n -lt 75 ]; do
-		scr=$(screen "$sock")
-		okall=1
-		for t in "$@"; do
-			printf '%s\n' "$scr" | grep -qF -- "$t" || { okall=0; break; }
-		done
-		[ $okall = 1 ] && return 0
-		sleep 0.2
-		n=$((n + 1))
-	done
-	return 1
-}
-shown() { screen "$1" | grep -v '^[[:space:]]*$' | head -8 | oneline 300; }
+# shown: the first non-blank lines of the pane of $sock, on one line.
+shown() { screen | grep -v '^[[:space:]]*$' | head -8 | oneline 300; }
 
 clienv() { # fresh HOME and XDG dirs per client
 	mkdir -p "$tmp/$1/home" "$tmp/$1/config" "$tmp/$1/data" "$tmp/$1/cache"
@@ -210,6 +132,7 @@ clienv() { # fresh HOME and XDG dirs per client
 # ------------------------------------------------------------ bombadillo
 name="bombadillo opens the Russian menu"
 name2="bombadillo follows a link to the interview"
+sock=$bsock
 if ! command -v bombadillo >/dev/null 2>&1; then
 	skip "$name" "bombadillo not installed"
 	skip "$name2" "bombadillo not installed"
@@ -222,8 +145,8 @@ else
 		env $(clienv bomb) bombadillo "gopher://127.0.0.1:$gport/1$RU_INDEX"; then
 		fail "$name" "tmux could not start bombadillo"
 		fail "$name2" "tmux could not start bombadillo"
-	elif ! wait_for "$bsock" "$ru_index_heading"; then
-		fail "$name" "\"$ru_index_heading\" not on screen within 15 s; screen: $(shown "$bsock")"
+	elif ! wait_for "$ru_index_heading"; then
+		fail "$name" "\"$ru_index_heading\" not on screen within 15 s; screen: $(shown)"
 		skip "$name2" "blocked by \"$name\""
 	else
 		pass "$name"
@@ -234,10 +157,10 @@ else
 				tmux -L "$bsock" send-keys -t 0 "$k"
 			done
 			tmux -L "$bsock" send-keys -t 0 Enter
-			if wait_for "$bsock" "$ru_words" "${RU_PAGE#/}"; then
+			if wait_for "$ru_words" "${RU_PAGE#/}"; then
 				pass "$name2"
 			else
-				fail "$name2" "after typing $num + Enter, \"$ru_words\" not on screen within 15 s; screen: $(shown "$bsock")"
+				fail "$name2" "after typing $num + Enter, \"$ru_words\" not on screen within 15 s; screen: $(shown)"
 			fi
 		fi
 	fi
@@ -271,6 +194,7 @@ fi
 
 # ------------------------------------------------------------ UMN gopher
 name="UMN gopher shows the root menu"
+sock=$usock
 if ! command -v gopher >/dev/null 2>&1; then
 	skip "$name" "UMN gopher not installed"
 elif ! command -v tmux >/dev/null 2>&1; then
@@ -288,7 +212,7 @@ else
 		n=0
 		seen=0
 		while [ $n -lt 75 ]; do
-			scr=$(screen "$usock")
+			scr=$(screen)
 			if printf '%s\n' "$scr" | grep -qF -- "$first"; then
 				seen=1
 				break
@@ -301,15 +225,15 @@ else
 		done
 		missing=""
 		if [ $seen = 1 ]; then
-			scr=$(screen "$usock")
+			scr=$(screen)
 			missing=$(printf '%s\n' "$labels" | while IFS= read -r l; do
 				printf '%s\n' "$scr" | grep -qF -- "$l" || printf '"%s" ' "$l"
 			done)
 		fi
 		if [ $seen != 1 ]; then
-			fail "$name" "\"$first\" not on screen within 15 s; screen: $(shown "$usock")"
+			fail "$name" "\"$first\" not on screen within 15 s; screen: $(shown)"
 		elif [ -n "$missing" ]; then
-			fail "$name" "items missing: $missing; screen: $(shown "$usock")"
+			fail "$name" "items missing: $missing; screen: $(shown)"
 		else
 			pass "$name"
 		fi
