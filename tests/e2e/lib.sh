@@ -72,11 +72,14 @@ start_server() {
 }
 
 # wait_port PORT: at most 10 s, while $pid lives, for PORT to accept TCP.
+# Our server must also have announced itself (it does so only once every
+# listener is bound): a stray process on a recycled port accepts too.
 wait_port() {
 	_i=0
 	while [ $_i -lt 50 ]; do
 		alive "$pid" || return 1
-		if "$PYTHON" -c '
+		if grep -q ': serving ' "$tmp/server.err" 2>/dev/null &&
+			"$PYTHON" -c '
 import socket, sys
 socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=0.5).close()
 ' "$1" 2>/dev/null; then

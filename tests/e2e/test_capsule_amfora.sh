@@ -117,12 +117,15 @@ wait_port "$port" || fail_all "server not accepting on $port$(alive "$pid" || ec
 base="gemini://localhost:$port"
 unset TMUX
 # A tall pane keeps a whole page (links at the bottom too) on screen.
-tmux -L "$sock" -f /dev/null new-session -d -x 100 -y 200 \
-	env HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" \
-	XDG_CACHE_HOME="$tmp/cache" XDG_DATA_HOME="$tmp/data" \
-	LANG=C.UTF-8 TERM=xterm-256color \
-	amfora "$base/" ||
-	fail_all "tmux could not start amfora"
+start_amfora() {
+	tmux -L "$sock" -f /dev/null new-session -d -x 100 -y 200 \
+		env HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" \
+		XDG_CACHE_HOME="$tmp/cache" XDG_DATA_HOME="$tmp/data" \
+		LANG=C.UTF-8 TERM=xterm-256color \
+		amfora "$base/" ||
+		fail_all "tmux could not start amfora"
+}
+start_amfora
 
 # The URL in Amfora's bottom bar: the last non-blank line of the pane.
 bar() { screen | grep -v '^[[:space:]]*$' | tail -1 | sed 's/^[[:space:]]*//; s/[[:space:]]*$//'; }
@@ -195,12 +198,18 @@ interview="2026-11-28-confronting-abuses.gmi"
 land_head=$(walk heading "$capsule/index.gmi")
 if [ -z "$land_head" ]; then
 	fail "opens the landing page" "no '# ' heading in $capsule/index.gmi"
-elif wait_page "$base/" "$land_head"; then
+elif wait_page "$base/" "$land_head" || {
+	# Seen once in many runs: Amfora stuck on "Loading" although the
+	# server had answered. Only then, start Amfora once more.
+	grep -q ' gemini 20 [0-9]* /$' "$tmp/server.out" &&
+		tmux -L "$sock" kill-server >/dev/null 2>&1 && start_amfora &&
+		wait_page "$base/" "$land_head"
+}; then
 	pass "opens the landing page"
 	cur_url="$base/"
 	cur_file="$capsule/index.gmi"
 else
-	fail "opens the landing page" "want $base/ with \"$land_head\" within 15 s; bar: $(bar); screen: $(shown)"
+	fail "opens the landing page" "want $base/ with \"$land_head\" within 15 s; bar: $(bar); screen: $(shown); server $(alive "$pid" && echo alive || echo gone), access log: $(tail -n 3 "$tmp/server.out" | tr '\n' ' ')"
 fi
 
 follow "follows the English link" "/en/" "$capsule/en/index.gmi"
