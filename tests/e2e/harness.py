@@ -5,8 +5,10 @@ ever signalled are the ones this module started (by their own PID).
 """
 
 import atexit
+import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
@@ -282,6 +284,40 @@ class Server:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class Ctx:
+    """What a suite's setup hands to each of its tests."""
+
+
+CAPSULE = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))), "capsule")
+
+
+@contextlib.contextmanager
+def capsule_server(name):
+    """The repository's capsule/ on fresh loopback ports, Gemini and Gopher.
+
+    Yields a Ctx with .port (Gemini), .gport (Gopher) and .srv; fails the
+    suite if the server died while the tests ran.
+    """
+    check(os.path.isfile(os.path.join(CAPSULE, "index.gmi")),
+          "no capsule/index.gmi at %s" % CAPSULE)
+    tmp = tempfile.mkdtemp(prefix="kapsula-e2e-%s-" % name)
+    c = Ctx()
+    c.port = free_port()
+    c.gport = free_port()
+    c.srv = Server(CAPSULE, os.path.join(tmp, "certs"),
+                   listen=[("127.0.0.1", c.port)],
+                   gopher=[("127.0.0.1", c.gport)], timeout=5, workdir=tmp)
+    try:
+        c.srv.start()
+        yield c
+        check(c.srv.alive(), "server died during the tests: %s" %
+              c.srv.stderr_tail())
+    finally:
+        c.srv.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @atexit.register

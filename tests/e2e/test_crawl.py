@@ -6,9 +6,7 @@ Run from the repository root as `/usr/bin/python3 tests/e2e/test_crawl.py`.
 
 import contextlib
 import os
-import shutil
 import sys
-import tempfile
 import urllib.parse
 
 sys.dont_write_bytecode = True
@@ -30,31 +28,11 @@ for _lst in (urllib.parse.uses_relative, urllib.parse.uses_netloc):
         _lst.append("gemini")
 
 
-class Ctx:
-    pass
-
-
 @contextlib.contextmanager
 def setup():
-    check(os.path.isfile(os.path.join(CAPSULE, "index.gmi")),
-          "no capsule/index.gmi at %s" % CAPSULE)
-    tmp = tempfile.mkdtemp(prefix="kapsula-e2e-crawl-")
-    c = Ctx()
-    c.gport = harness.free_port()
-    c.port = harness.free_port()
-    c.srv = harness.Server(CAPSULE, os.path.join(tmp, "certs"),
-                           listen=[("127.0.0.1", c.port)],
-                           gopher=[("127.0.0.1", c.gport)], timeout=5,
-                           workdir=tmp)
-    try:
-        c.srv.start()
+    with harness.capsule_server("crawl") as c:
         c.crawl = None
         yield c
-        check(c.srv.alive(), "server died during the tests: %s" %
-              c.srv.stderr_tail())
-    finally:
-        c.srv.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ------------------------------------------------------------ helpers

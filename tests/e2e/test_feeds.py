@@ -8,10 +8,8 @@ Run from the repository root as `/usr/bin/python3 tests/e2e/test_feeds.py`.
 import contextlib
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
 
 sys.dont_write_bytecode = True
@@ -21,15 +19,10 @@ sys.path.insert(0, HERE)
 import harness  # noqa: E402
 from harness import check, skip, test  # noqa: E402
 
-REPO = os.path.dirname(os.path.dirname(HERE))
-CAPSULE = os.path.join(REPO, "capsule")
+CAPSULE = harness.CAPSULE
 ATOM = "{http://www.w3.org/2005/Atom}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})-.*\.gmi$")
-
-
-class Ctx:
-    pass
 
 
 def dated_pages(lang):
@@ -48,20 +41,8 @@ def dated_pages(lang):
 
 @contextlib.contextmanager
 def setup():
-    tmp = tempfile.mkdtemp(prefix="kapsula-e2e-feeds-")
-    c = Ctx()
-    c.port = harness.free_port()
-    c.gport = harness.free_port()
-    c.srv = harness.Server(CAPSULE, os.path.join(tmp, "certs"),
-                           listen=[("127.0.0.1", c.port)],
-                           gopher=[("127.0.0.1", c.gport)], timeout=5,
-                           workdir=tmp)
-    try:
-        c.srv.start()
+    with harness.capsule_server("feeds") as c:
         yield c
-    finally:
-        c.srv.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def fetch(c, path):
