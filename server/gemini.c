@@ -48,6 +48,19 @@ is_our_host(const struct conn *c, const struct uri *u)
 	return is_local_ip(c, u->host);
 }
 
+/* The longest prefix of s within max bytes that ends between characters. */
+static size_t
+utf8_prefix(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+
+	if (n <= max)
+		return n;
+	for (n = max; n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80; n--)
+		;
+	return n;
+}
+
 /* "/dir" → "/dir/", sent as an absolute URL so every client follows it. */
 static void
 redirect_to_dir(struct conn *c, const struct uri *u)
@@ -62,7 +75,9 @@ redirect_to_dir(struct conn *c, const struct uri *u)
 	buf_addch(&b, '/');
 	if (u->has_query)
 		buf_printf(&b, "?%s", u->query);
-	if (b.oom || b.len > REQ_MAX + 3)
+	if (b.oom)
+		conn_replyf(c, 40, "40 Server out of memory\r\n");
+	else if (b.len > REQ_MAX + 3)
 		conn_replyf(c, 59, "59 Redirect target too long\r\n");
 	else
 		conn_replyf(c, 31, "%s\r\n", b.data);
@@ -105,6 +120,7 @@ gemini_handle(struct conn *c, const char *line, size_t len)
 		redirect_to_dir(c, &u);
 		return;
 	}
-	/* META may hold 1024 bytes; the path alone can be that long. */
-	conn_replyf(c, 51, "51 Not found: %.1000s\r\n", u.path);
+	/* META holds 1024 bytes; the path can be as long. */
+	len = utf8_prefix(u.path, 1000);
+	conn_replyf(c, 51, "51 Not found: %.*s\r\n", (int)len, u.path);
 }

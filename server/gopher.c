@@ -147,11 +147,12 @@ gopher_plus(struct conn *c, const struct node *n, const char *data, size_t len,
 		}
 		buf_addstr(&b, ".\r\n");
 	} else {
+		buf_printf(
+		    &b, "+-1\r\n+INFO: %c%s\t", n->gopher ? '1' : '0', n->path);
+		uri_encode_path(&b, n->path);
 		buf_printf(&b,
-		    "+-1\r\n+INFO: %c%s\t%s\t%s\t%u\t+\r\n"
-		    "+ADMIN:\r\n Admin: kapsula\r\n.\r\n",
-		    n->gopher ? '1' : '0', n->path, n->path, adv_host(c),
-		    c->srv->conf->gopher_port);
+		    "\t%s\t%u\t+\r\n+ADMIN:\r\n Admin: kapsula\r\n.\r\n",
+		    adv_host(c), c->srv->conf->gopher_port);
 	}
 	data = buf_take(&b, &outlen);
 	conn_reply_own(c, 20, (char *)data, outlen);
@@ -176,7 +177,8 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 	char sel[SELECTOR_MAX + 1], path[URI_MAX + 1];
 	const char *tab, *why, *data, *plus = NULL;
 	const struct node *n;
-	size_t sellen;
+	size_t sellen, dlen;
+	char kind = 0;
 
 	if (len > REQ_MAX) {
 		gopher_error(c, 59, "Request longer than 1 KiB", NULL);
@@ -187,6 +189,10 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 	if (tab != NULL)
 		plus = memchr(tab + 1, '\t', len - sellen - 1);
 	plus = plus ? plus + 1 : tab ? tab + 1 : NULL;
+	/* The Gopher+ field is one character, the last of the line. */
+	if (plus != NULL && plus + 1 == line + len &&
+	    (plus[0] == '$' || plus[0] == '!' || plus[0] == '+'))
+		kind = plus[0];
 	if (memchr(line, '\0', sellen) != NULL) {
 		gopher_error(c, 59, "NUL byte in the selector", NULL);
 		return;
@@ -217,11 +223,9 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 		gopher_error(c, 51, "Not found", path);
 		return;
 	}
-	data = node_gopher(n, &len);
-	if (plus != NULL &&
-	    (plus[0] == '$' || plus[0] == '!' || plus[0] == '+') &&
-	    (plus[1] == '\0' || plus[1] == '\r'))
-		gopher_plus(c, n, data, len, plus[0]);
+	data = node_gopher(n, &dlen);
+	if (kind != 0)
+		gopher_plus(c, n, data, dlen, kind);
 	else
-		conn_reply(c, 20, data, len);
+		conn_reply(c, 20, data, dlen);
 }

@@ -20,13 +20,12 @@
 #include "tls.h"
 #include "tree.h"
 
-#define VERSION    "0.1.0"
-#define MAX_LISTEN 16
+#define VERSION "0.1.0"
 
 struct opts {
 	struct config conf;
-	const char *gemini[MAX_LISTEN];
-	const char *gopher[MAX_LISTEN];
+	const char *gemini[LISTEN_MAX];
+	const char *gopher[LISTEN_MAX];
 	size_t ngemini, ngopher;
 	size_t max_file;
 };
@@ -87,9 +86,9 @@ number(const char *s, long lo, long hi, const char *what)
 static void
 add_listen(const char **list, size_t *n, const char *addr)
 {
-	if (*n == MAX_LISTEN) {
+	if (*n == LISTEN_MAX) {
 		fprintf(stderr, "kapsula: at most %d listeners per protocol\n",
-		    MAX_LISTEN);
+		    LISTEN_MAX);
 		exit(2);
 	}
 	list[(*n)++] = addr;

@@ -27,10 +27,11 @@
 #include "net.h"
 #include "tree.h"
 
-#define WRITE_IDLE 30  /* seconds a reader may stall before we give up */
-#define DRAIN_TIME 2   /* seconds to wait for the client's FIN */
-#define GRACE_TIME 10  /* seconds replies in flight get at shutdown */
-#define PAUSE_MS   100 /* accept back-off after EMFILE */
+#define WRITE_MIN  60          /* seconds any reply may take to send */
+#define WRITE_RATE (16 * 1024) /* bytes a second a reader must average */
+#define DRAIN_TIME 2           /* seconds to wait for the client's FIN */
+#define GRACE_TIME 10          /* seconds replies in flight get at shutdown */
+#define PAUSE_MS   100         /* accept back-off after EMFILE */
 
 enum state { C_HANDSHAKE, C_READ, C_WRITE, C_SHUTDOWN, C_DRAIN };
 
@@ -80,9 +81,6 @@ ssl_wait(struct conn *c, int r, struct timeval tv)
 	case SSL_ERROR_ZERO_RETURN:
 		return -1;
 	default:
-		/* After a fatal error SSL_shutdown must not be called. */
-		SSL_set_quiet_shutdown(c->ssl, 1);
-		ERR_clear_error();
 		return -1;
 	}
 }
@@ -149,6 +147,21 @@ find_crlf(const char *p, size_t n)
 	return NULL;
 }
 
+/*
+ * A reply gets a total deadline, not an idle one: a client that reads a
+ * byte every few seconds must not keep its slot for as long as it likes.
+ */
+static void
+set_write_deadline(struct conn *c)
+{
+	struct timeval t = {WRITE_MIN, 0};
+
+	if (c->outlen / WRITE_RATE > WRITE_MIN)
+		t.tv_sec = (time_t)(c->outlen / WRITE_RATE);
+	now(&c->deadline);
+	timeradd(&c->deadline, &t, &c->deadline);
+}
+
 /* A complete line is handed to the protocol front; 1: still reading. */
 static int
 conn_parse(struct conn *c)
@@ -169,13 +182,14 @@ conn_parse(struct conn *c)
 			gemini_handle(c, c->req, len);
 	} else {
 		eol = memchr(c->req, '\n', c->reqlen);
-		if (eol == NULL && c->reqlen < REQ_MAX + 2)
+		if (eol == NULL && !c->eof && c->reqlen < REQ_MAX + 2)
 			return 1;
 		len = eol ? (size_t)(eol - c->req) : c->reqlen;
 		if (len > 0 && c->req[len - 1] == '\r')
 			len--;
 		gopher_handle(c, c->req, len);
 	}
+	set_write_deadline(c);
 	c->state = C_WRITE;
 	return 0;
 }
@@ -213,7 +227,7 @@ do_read(struct conn *c)
 				    c, EV_READ, remaining(&c->deadline));
 			/* A Gopher client may half-close after its line. */
 			if (r == 0 && c->reqlen > 0)
-				c->reqlen = sizeof(c->req) - 1;
+				c->eof = 1;
 			else if (r <= 0)
 				return -1;
 		}
@@ -227,7 +241,7 @@ do_read(struct conn *c)
 static int
 do_write(struct conn *c)
 {
-	struct timeval idle = {WRITE_IDLE, 0};
+	struct timeval left = remaining(&c->deadline);
 	size_t n;
 	ssize_t r;
 	int rc;
@@ -238,12 +252,12 @@ do_write(struct conn *c)
 			rc = SSL_write(c->ssl, c->out + c->outoff,
 			    n > INT_MAX ? INT_MAX : (int)n);
 			if (rc <= 0)
-				return ssl_wait(c, rc, idle);
+				return ssl_wait(c, rc, left);
 			r = rc;
 		} else {
 			r = write(c->fd, c->out + c->outoff, n);
 			if (r == -1 && (errno == EAGAIN || errno == EINTR))
-				return conn_wait(c, EV_WRITE, idle);
+				return conn_wait(c, EV_WRITE, left);
 			if (r <= 0)
 				return -1;
 		}
@@ -261,12 +275,12 @@ do_write(struct conn *c)
 static int
 do_shutdown(struct conn *c)
 {
-	struct timeval idle = {WRITE_IDLE, 0}, drain = {DRAIN_TIME, 0};
+	struct timeval drain = {DRAIN_TIME, 0};
 	int r;
 
 	if (c->ssl != NULL && (r = SSL_shutdown(c->ssl)) < 0 &&
 	    SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_WRITE)
-		return conn_wait(c, EV_WRITE, idle);
+		return conn_wait(c, EV_WRITE, remaining(&c->deadline));
 	shutdown(c->fd, SHUT_WR);
 	c->state = C_DRAIN;
 	now(&c->deadline);
@@ -292,6 +306,10 @@ conn_step(struct conn *c)
 {
 	int rc;
 
+	/* A stale error left by another connection would make SSL_get_error
+	   call this one's WANT_READ fatal. */
+	if (c->ssl != NULL)
+		ERR_clear_error();
 	do {
 		switch (c->state) {
 		case C_HANDSHAKE:
@@ -379,10 +397,10 @@ conn_free(struct conn *c)
 static void
 conn_addresses(struct conn *c, const struct sockaddr *peer, int peerlen)
 {
-	c->locallen = sizeof(c->local);
-	if (getsockname(c->fd, (struct sockaddr *)&c->local, &c->locallen) ==
-	    -1)
-		c->locallen = 0;
+	socklen_t len = sizeof(c->local);
+
+	if (getsockname(c->fd, (struct sockaddr *)&c->local, &len) == -1)
+		memset(&c->local, 0, sizeof(c->local));
 	if (c->local.ss_family == AF_INET)
 		c->local_port =
 		    ntohs(((struct sockaddr_in *)&c->local)->sin_port);
@@ -468,11 +486,16 @@ accept_error_cb(struct evconnlistener *lev, void *arg)
 	struct listener *l = arg;
 	struct server *srv = l->srv;
 	struct timeval t = {0, PAUSE_MS * 1000};
+	static time_t last;
+	time_t t0 = time(NULL);
 
 	(void)lev;
-	if (!evtimer_pending(srv->resume, NULL))
-		log_warn("accept on %s: %s; pausing %d ms", l->name,
+	/* Once a minute tells the operator; ten times a second floods. */
+	if (t0 - last >= 60) {
+		log_warn("accept on %s: %s; pausing %d ms at a time", l->name,
 		    strerror(errno), PAUSE_MS);
+		last = t0;
+	}
 	listeners_enable(srv, 0);
 	evtimer_add(srv->resume, &t);
 }

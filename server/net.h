@@ -68,13 +68,13 @@ struct conn {
 	int fd;
 	enum proto proto;
 	int state;
-	struct timeval deadline; /* for the handshake and the request line */
+	struct timeval deadline; /* handshake + request line; then the reply */
 	struct sockaddr_storage local;
-	socklen_t locallen;
 	unsigned local_port;
 	char ip[64];
 	char req[REQ_MAX + 3];
 	size_t reqlen;
+	int eof; /* the client half-closed after sending bytes */
 	const char *out;
 	char *own; /* a reply made for this request, freed with it */
 	size_t outlen;

@@ -371,8 +371,12 @@ menu_local_link(struct sink *k, const struct gmi_line *l, const char *label,
 	struct buf sel = {0};
 	int rc = -1;
 
-	if (resolve_local(k->o, l->url, l->urllen, path, sizeof(path)) == -1)
+	if (resolve_local(k->o, l->url, l->urllen, path, sizeof(path) - 1) ==
+	    -1)
 		return emit_dead_link(k, l);
+	if (k->o->is_folder != NULL && path[strlen(path) - 1] != '/' &&
+	    k->o->is_folder(k->o->arg, path))
+		strcat(path, "/"); /* room kept above */
 	if (uri_encode_path(&sel, path) == -1)
 		goto out;
 	rc = render_item(

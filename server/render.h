@@ -19,6 +19,10 @@ struct render_opts {
 	const char *text; /* decoded selector of the page's plain-text
 	                     version, linked at the top; NULL for none */
 	int width;        /* wrap width in display columns */
+	/* 1 when a decoded path without its final '/' names a folder, so a
+	   link to "en" becomes a menu item for "en/"; may be NULL. */
+	int (*is_folder)(void *arg, const char *path);
+	void *arg;
 };
 
 /* The whole menu, every line CRLF-terminated, ending ".\r\n". */

@@ -222,6 +222,18 @@ err:
 }
 
 static int
+is_folder(void *arg, const char *path)
+{
+	char dir[URI_MAX * 2];
+	const struct node *n;
+
+	if (join(dir, sizeof(dir), path, "/") == -1)
+		return 0;
+	n = tree_lookup(arg, dir);
+	return n != NULL && n->is_dir;
+}
+
+static int
 render_node(struct snapshot *s, struct node *n, const struct render_opts *ro)
 {
 	char self[URI_MAX * 2], text[URI_MAX * 2];
@@ -236,6 +248,8 @@ render_node(struct snapshot *s, struct node *n, const struct render_opts *ro)
 		return 0;
 	o.self = self;
 	o.text = tree_lookup(s, text) != NULL ? text : NULL;
+	o.is_folder = is_folder;
+	o.arg = s;
 	body = body_of(n, &len);
 	if (render_menu(&m, body, len, &o) == -1) {
 		buf_free(&m);

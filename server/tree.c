@@ -20,7 +20,7 @@
 #include "mime.h"
 #include "tree.h"
 
-#define MAX_DEPTH 16 /* also ends loops of symlinked folders */
+#define MAX_DEPTH 16
 
 struct loader {
 	struct snapshot *s;
@@ -28,9 +28,16 @@ struct loader {
 	char root[PATH_MAX];
 	char *err;
 	size_t errsz;
+	/* The folders on the current walk path: a symlink back to one of
+	   them would copy the tree into itself, exponentially. */
+	struct {
+		dev_t dev;
+		ino_t ino;
+	} path[MAX_DEPTH + 1];
 };
 
-static int walk(struct loader *, const char *fsdir, const char *vdir, int);
+static int walk(struct loader *, const char *fsdir, const char *vdir,
+    const struct stat *, int);
 
 struct node *
 tree_add(struct snapshot *s, const char *path)
@@ -119,7 +126,8 @@ fail(struct loader *l, const char *what, const char *path)
 	return -1;
 }
 
-static int
+/* Reads up to len bytes; a file that shrank while we read is fine. */
+static ssize_t
 read_all(int fd, char *p, size_t len)
 {
 	ssize_t r;
@@ -129,32 +137,44 @@ read_all(int fd, char *p, size_t len)
 		r = read(fd, p + off, len - off);
 		if (r == -1 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		if (r == -1)
 			return -1;
+		if (r == 0)
+			break;
 		off += (size_t)r;
 	}
-	return 0;
+	return (ssize_t)off;
 }
 
 static int
-load_file(struct loader *l, const char *fspath, const char *vpath,
-    const struct stat *st)
+load_file(struct loader *l, const char *fspath, const char *vpath)
 {
 	struct node *n;
+	struct stat st;
 	char *data = NULL;
-	size_t len = (size_t)st->st_size;
+	ssize_t got;
+	size_t len;
 	int fd = -1, rc = -1;
 
-	if (len > l->o->max_file) {
-		log_warn("%s: skipped: larger than %zu bytes", fspath,
-		    l->o->max_file);
-		return 0;
-	}
 	/* O_NONBLOCK: a FIFO swapped in after stat() must not hang us. */
 	if ((fd = open(fspath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
 		return fail(l, "open", fspath);
-	if ((data = malloc(len + 1)) == NULL || read_all(fd, data, len) == -1)
+	/* What was opened decides, not what an earlier stat() saw. */
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	len = (size_t)st.st_size;
+	if (len > l->o->max_file) {
+		log_warn("%s: skipped: larger than %zu bytes", fspath,
+		    l->o->max_file);
+		close(fd);
+		return 0;
+	}
+	if ((data = malloc(len + 1)) == NULL ||
+	    (got = read_all(fd, data, len)) == -1)
 		goto err;
+	len = (size_t)got;
 	if ((n = tree_add(l->s, vpath)) == NULL)
 		goto err;
 	if (tree_set_reply(n, mime_from_name(vpath), lang_from_path(vpath),
@@ -169,18 +189,39 @@ err:
 	return rc;
 }
 
-/* Symlinks may point anywhere; keep only what resolves inside the root. */
+/*
+ * Symlinks may point anywhere; keep only what resolves inside the root,
+ * and not to a hidden file or folder there (a link must not publish .git).
+ */
 static int
 inside_root(struct loader *l, const char *fspath)
 {
 	char real[PATH_MAX];
 	size_t n = strlen(l->root);
 
+	if (strcmp(l->root, "/") == 0)
+		n = 0;
 	if (realpath(fspath, real) == NULL)
 		return 0;
 	if (strncmp(real, l->root, n) != 0)
 		return 0;
-	return real[n] == '\0' || real[n] == '/' || strcmp(l->root, "/") == 0;
+	if (real[n] != '\0' && real[n] != '/')
+		return 0;
+	return strstr(real + n, "/.") == NULL;
+}
+
+/* Names must be printable UTF-8: they become paths, labels and selectors. */
+static int
+name_ok(const char *name)
+{
+	const unsigned char *p;
+
+	if (name[0] == '.') /* hidden: .git, editor swap files, keys */
+		return 0;
+	for (p = (const unsigned char *)name; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+	return u8_check((const uint8_t *)name, strlen(name)) == NULL;
 }
 
 static int
@@ -197,7 +238,8 @@ load_entry(struct loader *l, const char *fsdir, const char *vdir,
 		return 0;
 	if (S_ISLNK(st.st_mode)) {
 		if (!inside_root(l, fspath)) {
-			log_warn("%s: skipped: symlink leads outside the root",
+			log_warn("%s: skipped: symlink leads outside the root "
+			         "or to a hidden name",
 			    fspath);
 			return 0;
 		}
@@ -208,29 +250,39 @@ load_entry(struct loader *l, const char *fsdir, const char *vdir,
 		if ((size_t)snprintf(vpath, sizeof(vpath), "%s%s/", vdir,
 		        name) >= sizeof(vpath))
 			return 0;
-		return walk(l, fspath, vpath, depth + 1);
+		return walk(l, fspath, vpath, &st, depth + 1);
 	}
 	if (!S_ISREG(st.st_mode))
 		return 0;
 	if ((size_t)snprintf(vpath, sizeof(vpath), "%s%s", vdir, name) >=
 	    sizeof(vpath))
 		return 0;
-	return load_file(l, fspath, vpath, &st);
+	return load_file(l, fspath, vpath);
 }
 
 static int
-walk(struct loader *l, const char *fsdir, const char *vdir, int depth)
+walk(struct loader *l, const char *fsdir, const char *vdir,
+    const struct stat *st, int depth)
 {
 	struct dirent *de;
 	struct node *n;
 	DIR *d;
-	int rc = 0;
+	int i, rc = 0;
 
 	if (depth > MAX_DEPTH) {
 		log_warn(
 		    "%s: skipped: nested deeper than %d", fsdir, MAX_DEPTH);
 		return 0;
 	}
+	for (i = 0; i < depth; i++) {
+		if (l->path[i].dev == st->st_dev &&
+		    l->path[i].ino == st->st_ino) {
+			log_warn("%s: skipped: symlink loop", fsdir);
+			return 0;
+		}
+	}
+	l->path[depth].dev = st->st_dev;
+	l->path[depth].ino = st->st_ino;
 	if ((d = opendir(fsdir)) == NULL)
 		return fail(l, "opendir", fsdir);
 	if ((n = tree_add(l->s, vdir)) == NULL) {
@@ -238,10 +290,14 @@ walk(struct loader *l, const char *fsdir, const char *vdir, int depth)
 		return fail(l, "out of memory", fsdir);
 	}
 	n->is_dir = 1;
-	/* Hidden files stay private: .git, editor swap files, keys. */
-	while (rc == 0 && (de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (name_ok(de->d_name))
 			rc = load_entry(l, fsdir, vdir, de->d_name, depth);
+		else if (de->d_name[0] != '.')
+			log_warn("%s: skipped a name with control bytes or "
+			         "invalid UTF-8",
+			    fsdir);
+	}
 	closedir(d);
 	return rc;
 }
@@ -265,7 +321,7 @@ tree_load(const struct tree_opts *o, char *err, size_t errsz)
 		fail(&l, "cannot serve", o->root);
 		goto err;
 	}
-	if (walk(&l, l.root, "/", 0) == -1)
+	if (walk(&l, l.root, "/", &st, 0) == -1)
 		goto err;
 	tree_sort(l.s);
 	if (site_derive(l.s, o, err, errsz) == -1)

@@ -98,18 +98,6 @@ span_fit(const char *s, const char *gb, size_t a, size_t b, size_t cols,
 }
 
 int
-wrap_width(const char *s, size_t n, size_t *cols)
-{
-	char *gb;
-
-	if ((gb = grapheme_starts(s, n)) == NULL)
-		return -1;
-	span_fit(s, gb, 0, n, (size_t)-1, cols);
-	free(gb);
-	return 0;
-}
-
-int
 wrap_cut(struct buf *out, const char *s, size_t n, size_t cols, int ellipsis)
 {
 	size_t e, w;

@@ -18,9 +18,6 @@ struct buf;
  */
 int wrap_clean(struct buf *out, const char *s, size_t n, int keep_tabs);
 
-/* Display columns of clean UTF-8; each grapheme cluster counts 0 to 2. */
-int wrap_width(const char *s, size_t n, size_t *cols);
-
 /*
  * Appends clean s cut to at most cols columns on a grapheme boundary; when
  * a cut happens and ellipsis is set, "…" ends the text within cols.

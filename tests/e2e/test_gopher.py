@@ -435,6 +435,25 @@ def t_bare_lf(c):
     check(a == b, "LF and CRLF replies differ")
 
 
+@test("gopher request: a selector without line end, then a half-close")
+def t_half_close(c):
+    s = socket.create_connection(("127.0.0.1", c.port), timeout=5)
+    try:
+        s.sendall(b"/ru/")
+        s.shutdown(socket.SHUT_WR)
+        chunks = []
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+    finally:
+        s.close()
+    raw = b"".join(chunks)
+    check(raw == bytes(gl.fetch(c.port, "/ru/")),
+          "half-closed request: %s" % gl.describe(raw))
+
+
 @test("gopher request: percent-encoded Cyrillic selector resolves")
 def t_percent(c):
     sel = "/ru/" + urllib.parse.quote("страница") + ".gmi"
@@ -586,6 +605,9 @@ def t_gopher_plus(c):
             raw = gl.fetch(c.port, sel + suffix)
             check(raw[:3] in (b"+-1", b"+-2"),
                   "%r: reply starts %s" % (sel + suffix, gl.describe(raw, 40)))
+    # bombadillo and others end lines with a bare LF: still Gopher+.
+    raw = gl.fetch(c.port, b"/ru/\t$", end=b"\n")
+    check(raw[:3] == b"+-1", "bare-LF \\t$: %s" % gl.describe(raw, 40))
     raw = gl.fetch(c.port, b"/nosuch\t$")
     check(raw and c.secret not in raw, "Gopher+ on a missing selector: %s"
           % gl.describe(raw))

@@ -16,8 +16,10 @@
 	"\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d"             \
 	"\xf0\x9f\x91\xa7" /* man ZWJ woman ZWJ girl: one cluster */
 
-static const struct render_opts opts = {
-    "localhost", 7070, "/en/interview.gmi", NULL, RENDER_WIDTH};
+static const struct render_opts opts = {.host = "localhost",
+    .port = 7070,
+    .self = "/en/interview.gmi",
+    .width = RENDER_WIDTH};
 
 static const char ru_para[] =
     "Около двух лет назад девушек можно было увидеть на улице. Сейчас "

@@ -48,7 +48,7 @@ make_tree(void)
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/misc", root);
 	mkdir(path, 0755);
-	PUT("index.gmi", "# Home\n=> en/ English\n");
+	PUT("index.gmi", "# Home\n=> en/ English\n=> ru Russian\n");
 	PUT("en/index.gmi", "# English home\n");
 	PUT("en/2026-01-02-first.gmi", "text\n## First post\n");
 	PUT("en/2026-03-04-second.gmi", "# Second <post>\n");
@@ -66,6 +66,18 @@ make_tree(void)
 	snprintf(path, sizeof(path), "%s/misc/inside.gmi", root);
 	if (symlink("../en/index.gmi", path) == -1)
 		exit(1);
+	/* A visible name must not publish a hidden one. */
+	snprintf(path, sizeof(path), "%s/misc/visible.txt", root);
+	if (symlink(".hidden", path) == -1)
+		exit(1);
+	/* Two links back up would copy the tree 2^16 times. */
+	snprintf(path, sizeof(path), "%s/misc/up1", root);
+	if (symlink("..", path) == -1)
+		exit(1);
+	snprintf(path, sizeof(path), "%s/misc/up2", root);
+	if (symlink("..", path) == -1)
+		exit(1);
+	PUT("misc/bad\nname.gmi", "=> x injected\n");
 }
 
 static const char *
@@ -130,6 +142,8 @@ test_folders(void)
 	CHECK(body_has("/misc/", "=> a.bin a.bin"));
 	CHECK(gopher_has("/misc/", "9a.bin\t/misc/a.bin\tgopher.test\t7070"));
 	CHECK(tree_lookup(snap, "/en") == NULL);
+	/* A link to a folder without its '/' is still a menu, not a file. */
+	CHECK(gopher_has("/", "1Russian\t/ru/\tgopher.test\t7070"));
 }
 
 static void
@@ -138,6 +152,12 @@ test_never_loaded(void)
 	CHECK(tree_lookup(snap, "/misc/.hidden") == NULL);
 	CHECK(tree_lookup(snap, "/misc/link.txt") == NULL);
 	CHECK(!body_has("/misc/", "link.txt"));
+	CHECK(tree_lookup(snap, "/misc/visible.txt") == NULL);
+	CHECK(!body_has("/misc/", "bad"));
+	CHECK(!body_has("/misc/", "injected"));
+	/* The loop is cut where it starts: no /misc/up1/misc/ below. */
+	CHECK(tree_lookup(snap, "/misc/up1/misc/") == NULL);
+	CHECK(snap->n < 64);
 	/* A symlink that stays inside the root is fine. */
 	CHECK(body_has("/misc/inside.gmi", "# English home"));
 }
