@@ -106,18 +106,13 @@ url_redirect(struct conn *c, const char *s, size_t n)
 	conn_reply_own(c, 30, p, len);
 }
 
-static void
-caps(struct conn *c)
-{
-	conn_replyf(c, 20,
-	    "CAPS\r\n\r\nCapsVersion=1\r\nExpireCapsAfter=3600\r\n\r\n"
-	    "PathDelimeter=/\r\nPathIdentity=.\r\nPathParent=..\r\n"
-	    "PathParentDouble=FALSE\r\nPathEscapeCharacter=%%\r\n"
-	    "PathKeepPreDelimeter=FALSE\r\n\r\nServerSoftware=kapsula\r\n"
-	    "ServerSoftwareVersion=0.1.0\r\nServerDefaultEncoding=UTF-8\r\n"
-	    "ServerTLSPort=%u\r\n",
-	    c->srv->conf->gemini_port);
-}
+/* caps.txt never changes: "Delimeter" is the format's own spelling. */
+static const char caps_txt[] =
+    "CAPS\r\n\r\nCapsVersion=1\r\nExpireCapsAfter=3600\r\n\r\n"
+    "PathDelimeter=/\r\nPathIdentity=.\r\nPathParent=..\r\n"
+    "PathParentDouble=FALSE\r\nPathEscapeCharacter=%\r\n"
+    "PathKeepPreDelimeter=FALSE\r\n\r\nServerSoftware=kapsula\r\n"
+    "ServerSoftwareVersion=0.1.0\r\nServerDefaultEncoding=UTF-8\r\n";
 
 /*
  * UMN gopher probes with Gopher+ ("\t$", "\t!", "\t+") and gives up on a
@@ -216,7 +211,7 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 	conn_set_logpath(c, path);
 	if (strcmp(path, "/caps.txt") == 0 &&
 	    tree_lookup(c->snap, path) == NULL) {
-		caps(c);
+		conn_reply(c, 20, caps_txt, sizeof(caps_txt) - 1);
 		return;
 	}
 	if ((n = find(c, path)) == NULL) {

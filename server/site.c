@@ -60,15 +60,6 @@ lookup_sorted(const struct snapshot *s, size_t nsorted, const char *path)
 	return tree_lookup(&view, path);
 }
 
-/* Adds a generated node unless the tree already has a file there. */
-static struct node *
-add_generated(struct snapshot *s, size_t nsorted, const char *path)
-{
-	if (lookup_sorted(s, nsorted, path) != NULL)
-		return NULL;
-	return tree_add(s, path);
-}
-
 static int
 add_listing(struct snapshot *s, size_t nsorted, size_t i)
 {
@@ -111,17 +102,17 @@ add_text_version(
 	size_t len;
 	int rc;
 
-	if (join(path, sizeof(path), s->nodes[i].path, TEXT_SUFFIX) == -1)
+	/* A real file of that name wins over the generated version. */
+	if (join(path, sizeof(path), s->nodes[i].path, TEXT_SUFFIX) == -1 ||
+	    lookup_sorted(s, nsorted, path) != NULL)
 		return 0;
 	o.self = s->nodes[i].path;
 	body = body_of(&s->nodes[i], &len);
 	if (render_text(&t, body, len, &o) == -1)
 		goto err;
 	/* tree_add may move the array: nothing of nodes[i] is used below. */
-	if ((n = add_generated(s, nsorted, path)) == NULL) {
-		buf_free(&t);
-		return 0;
-	}
+	if ((n = tree_add(s, path)) == NULL)
+		goto err;
 	rc = tree_set_reply(
 	    n, "text/plain", lang_from_path(path), t.data, t.len);
 	buf_free(&t);
@@ -149,8 +140,10 @@ add_feed_node(struct snapshot *s, size_t nsorted, const char *dir,
 
 	if (join(path, sizeof(path), dir, name) == -1)
 		return 0;
-	if ((n = add_generated(s, nsorted, path)) == NULL)
-		return 0;
+	if (lookup_sorted(s, nsorted, path) != NULL)
+		return 0; /* a real file of that name wins */
+	if ((n = tree_add(s, path)) == NULL)
+		return -1;
 	return tree_set_reply(n, mime, lang_from_path(path), b->data, b->len);
 }
 
