@@ -1,31 +1,94 @@
 #!/bin/sh
-# bench/run.sh: throughput, latency and memory of kapsula on loopback.
-# Usage: sh bench/run.sh build/kapsula. Numbers vary with the machine; the
-# point is to compare builds on the same one.
+# bench/run.sh: throughput, latency and memory of kapsula on loopback, and
+# of Molly Brown (Gemini) and Gophernicus (Gopher, run the inetd way it is
+# deployed) on the same pages when they are installed. Numbers depend on
+# the machine; compare builds and servers on the same one.
+# Usage: sh bench/run.sh build/kapsula
 set -u
 bin=${1:?usage: run.sh KAPSULA}
 cc -O2 -o build/bench-load bench/load.c $(pkg-config --cflags --libs openssl) -pthread || exit 1
+L=build/bench-load
 tmp=$(mktemp -d)
-trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+pids=""
+trap 'for p in $pids; do kill $p 2>/dev/null; done; rm -rf "$tmp"' EXIT INT TERM
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+	i=0
+	until python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),1)" 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt 50 ] && return 1; sleep 0.1
+	done
+}
+# CPU seconds*100 of a process and its reaped children (fields 14-17).
+cpu() { awk '{print $14 + $15 + $16 + $17}' /proc/$1/stat; }
+# load PID PROTO PORT LINE EXPECT CLIENTS REQUESTS: the load generator's
+# line, then the server's own CPU per request. The generator shares the
+# machine, so req/s can be bound by it; CPU per request is the server's.
+load() {
+	_p=$1
+	shift
+	_a=$(cpu $_p)
+	$L "$@"
+	_b=$(cpu $_p)
+	awk -v a="$_a" -v b="$_b" -v n="$6" \
+		'BEGIN { printf "        server CPU %.3f ms/request\n", (b - a) * 10 / n }'
+}
+mem() { awk '/^VmRSS|^VmHWM/ {printf "%s %s kB  ", $1, $2}' /proc/$1/status; echo; }
+page=/en/2026-11-28-confronting-abuses.gmi
+echo "$(nproc) cores; each line: server, protocol, clients, requests"
+
 gem=$(port)
 gop=$(port)
 "$bin" --root capsule --certs "$tmp/certs" --gemini "127.0.0.1:$gem" \
 	--gopher "127.0.0.1:$gop" >/dev/null 2>"$tmp/err" &
 pid=$!
-i=0
-until python3 -c "import socket; socket.create_connection(('127.0.0.1',$gop),1)" 2>/dev/null; do
-	i=$((i + 1)); [ $i -gt 50 ] && { cat "$tmp/err"; exit 1; }; sleep 0.1
-done
-rss() { awk '/^VmRSS|^VmHWM/ {printf "%s %s kB  ", $1, $2}' /proc/$pid/status; echo; }
-echo "kapsula $("$bin" --version | cut -d' ' -f2), $(nproc) cores"
-printf 'memory at start:  '; rss
-page=/en/2026-11-28-confronting-abuses.gmi
-L=build/bench-load
-$L gemini "$gem" "gemini://localhost:$gem/" "20 " 1 500
-$L gemini "$gem" "gemini://localhost:$gem/" "20 " 50 5000
-$L gemini "$gem" "gemini://localhost:$gem$page" "20 " 50 5000
-$L gopher "$gop" "/" "0" 1 5000
-$L gopher "$gop" "/" "0" 50 50000
-$L gopher "$gop" "$page" "0" 50 50000
-printf 'memory after:     '; rss
+pids="$pids $pid"
+wait_port "$gop" || { cat "$tmp/err"; exit 1; }
+echo "== kapsula $("$bin" --version | cut -d' ' -f2)"
+printf 'memory at start:  '; mem $pid
+load $pid gemini "$gem" "gemini://localhost:$gem/" "20 " 1 500
+load $pid gemini "$gem" "gemini://localhost:$gem/" "20 " 50 5000
+load $pid gemini "$gem" "gemini://localhost:$gem$page" "20 " 50 5000
+load $pid gopher "$gop" "/" "0" 1 5000
+load $pid gopher "$gop" "/" "0" 50 50000
+load $pid gopher "$gop" "$page" "0" 50 50000
+printf 'memory after:     '; mem $pid
+
+if command -v molly-brown >/dev/null 2>&1; then
+	mb=$(port)
+	cat >"$tmp/molly.conf" <<CONF
+Port = $mb
+Hostname = "localhost"
+CertPath = "$tmp/certs/localhost.crt"
+KeyPath = "$tmp/certs/localhost.key"
+DocBase = "$PWD/capsule"
+AccessLog = "/dev/null"
+ErrorLog = "$tmp/molly.err"
+CONF
+	molly-brown -c "$tmp/molly.conf" >/dev/null 2>&1 &
+	mpid=$!
+	pids="$pids $mpid"
+	if wait_port "$mb"; then
+		echo "== Molly Brown (Debian package)"
+		printf 'memory at start:  '; mem $mpid
+		load $mpid gemini "$mb" "gemini://localhost:$mb/" "20 " 1 500
+		load $mpid gemini "$mb" "gemini://localhost:$mb/" "20 " 50 5000
+		load $mpid gemini "$mb" "gemini://localhost:$mb$page" "20 " 50 5000
+		printf 'memory after:     '; mem $mpid
+	fi
+fi
+
+if command -v gophernicus >/dev/null 2>&1 &&
+	command -v systemd-socket-activate >/dev/null 2>&1; then
+	gn=$(port)
+	systemd-socket-activate -l "127.0.0.1:$gn" --inetd -a \
+		gophernicus -r "$PWD/capsule" -h localhost -p "$gn" -nf \
+		>/dev/null 2>&1 &
+	gpid=$!
+	pids="$pids $gpid"
+	if wait_port "$gn"; then
+		echo "== Gophernicus (Debian package, one process per request)"
+		load $gpid gopher "$gn" "/" "" 1 5000
+		load $gpid gopher "$gn" "/" "" 50 50000
+		load $gpid gopher "$gn" "/en/index.gmi" "" 50 50000
+	fi
+fi
