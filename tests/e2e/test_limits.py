@@ -454,5 +454,25 @@ def t_cert_key(ctx):
           "key does not match the kept key")
 
 
+@test("a port already taken: exit non-zero, message names it and a way out")
+def t_port_taken(c):
+    hold = socket.socket()
+    hold.bind(("127.0.0.1", 0))
+    hold.listen(1)
+    port = hold.getsockname()[1]
+    try:
+        for flag in ("--gemini", "--gopher"):
+            p = harness.run_binary([
+                "--root", harness.CAPSULE, "--certs",
+                os.path.join(c.tmp, "certs-taken"), flag,
+                "127.0.0.1:%d" % port], timeout=10)
+            err = p.stderr.decode("utf-8", "replace")
+            check(p.returncode != 0, "%s: exit 0 on a taken port" % flag)
+            check("127.0.0.1:%d" % port in err and "another port" in err,
+                  "%s: stderr %r" % (flag, err[-300:]))
+    finally:
+        hold.close()
+
+
 if __name__ == "__main__":
     harness.run(setup)
