@@ -65,7 +65,9 @@ check:
 	@$(MAKE) --no-print-directory all unit
 	@KAPSULA=$(BUILD)/kapsula UNITDIR=$(BUILD)/tests sh tests/run.sh
 
-bench: all
+bench:
+	@sh contrib/deps.sh check
+	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh $(BUILD)/kapsula
 
 install: all
