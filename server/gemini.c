@@ -87,7 +87,6 @@ redirect_to_dir(struct conn *c, const struct uri *u)
 void
 gemini_handle(struct conn *c, const char *line, size_t len)
 {
-	char dir[URI_MAX + 2];
 	const struct node *n;
 	const char *why = NULL;
 	struct uri u;
@@ -115,8 +114,7 @@ gemini_handle(struct conn *c, const char *line, size_t len)
 		conn_reply(c, 20, n->reply, n->reply_len);
 		return;
 	}
-	snprintf(dir, sizeof(dir), "%s/", u.path);
-	if (tree_lookup(c->snap, dir) != NULL) {
+	if (tree_folder(c->snap, u.path) != NULL) {
 		redirect_to_dir(c, &u);
 		return;
 	}

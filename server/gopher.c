@@ -156,14 +156,12 @@ gopher_plus(struct conn *c, const struct node *n, const char *data, size_t len,
 static const struct node *
 find(const struct conn *c, const char *path)
 {
-	char dir[URI_MAX + 2];
 	const struct node *n;
 
 	if ((n = tree_lookup(c->snap, path)) != NULL)
 		return n;
 	/* No redirects in Gopher: "/en" simply is the folder "/en/". */
-	snprintf(dir, sizeof(dir), "%s/", path);
-	return tree_lookup(c->snap, dir);
+	return tree_folder(c->snap, path);
 }
 
 void

@@ -217,13 +217,7 @@ err:
 static int
 is_folder(void *arg, const char *path)
 {
-	char dir[URI_MAX * 2];
-	const struct node *n;
-
-	if (join(dir, sizeof(dir), path, "/") == -1)
-		return 0;
-	n = tree_lookup(arg, dir);
-	return n != NULL && n->is_dir;
+	return tree_folder(arg, path) != NULL;
 }
 
 static int
@@ -252,14 +246,23 @@ render_node(struct snapshot *s, struct node *n, const struct render_opts *ro)
 	return n->gopher ? 0 : -1;
 }
 
+/* A folder's index.gmi node, or NULL (the snapshot must be sorted). */
+static const struct node *
+index_of(const struct snapshot *s, const struct node *dir)
+{
+	char idx[URI_MAX * 2];
+
+	if (join(idx, sizeof(idx), dir->path, "index.gmi") == -1)
+		return NULL;
+	return tree_lookup(s, idx);
+}
+
 static void
 alias_index(struct snapshot *s, struct node *dir)
 {
-	char idx[URI_MAX * 2];
 	const struct node *n;
 
-	if (join(idx, sizeof(idx), dir->path, "index.gmi") == -1 ||
-	    (n = tree_lookup(s, idx)) == NULL)
+	if ((n = index_of(s, dir)) == NULL)
 		return;
 	dir->alias = 1;
 	dir->mime = n->mime;
@@ -274,10 +277,7 @@ alias_index(struct snapshot *s, struct node *dir)
 static int
 has_index(const struct snapshot *s, const struct node *dir)
 {
-	char idx[URI_MAX * 2];
-
-	return join(idx, sizeof(idx), dir->path, "index.gmi") == 0 &&
-	       tree_lookup(s, idx) != NULL;
+	return index_of(s, dir) != NULL;
 }
 
 int

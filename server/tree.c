@@ -107,6 +107,21 @@ tree_lookup(const struct snapshot *s, const char *path)
 	return bsearch(&key, s->nodes, s->n, sizeof(*s->nodes), node_cmp);
 }
 
+const struct node *
+tree_folder(const struct snapshot *s, const char *path)
+{
+	char dir[PATH_MAX];
+	const struct node *f;
+	size_t n = strlen(path);
+
+	if (n + 2 > sizeof(dir))
+		return NULL;
+	memcpy(dir, path, n);
+	memcpy(dir + n, "/", 2);
+	f = tree_lookup(s, dir);
+	return f != NULL && f->is_dir ? f : NULL;
+}
+
 const char *
 node_gopher(const struct node *n, size_t *len)
 {

@@ -39,6 +39,8 @@ struct snapshot {
 
 struct snapshot *tree_load(const struct tree_opts *, char *err, size_t);
 const struct node *tree_lookup(const struct snapshot *, const char *path);
+/* The folder a path names when it is given without its final '/'. */
+const struct node *tree_folder(const struct snapshot *, const char *path);
 /* The Gopher bytes for a node: its menu, or the raw body. */
 const char *node_gopher(const struct node *, size_t *len);
 void snapshot_ref(struct snapshot *);

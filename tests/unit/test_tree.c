@@ -17,12 +17,18 @@ static char root[256];
 static struct snapshot *snap;
 
 static void
+at(char *path, size_t size, const char *rel)
+{
+	snprintf(path, size, "%s/%s", root, rel);
+}
+
+static void
 put(const char *rel, const char *data, size_t len)
 {
 	char path[512];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	at(path, sizeof(path), rel);
 	if ((f = fopen(path, "w")) == NULL) {
 		perror(path);
 		exit(1);
@@ -34,20 +40,35 @@ put(const char *rel, const char *data, size_t len)
 #define PUT(rel, s) put(rel, s, sizeof(s) - 1)
 
 static void
-make_tree(void)
+make_dir(const char *rel)
 {
 	char path[512];
 
+	at(path, sizeof(path), rel);
+	if (mkdir(path, 0755) == -1)
+		exit(1);
+}
+
+static void
+make_link(const char *target, const char *rel)
+{
+	char path[512];
+
+	at(path, sizeof(path), rel);
+	if (symlink(target, path) == -1)
+		exit(1);
+}
+
+static void
+make_tree(void)
+{
 	if (mkdtemp(top) == NULL)
 		exit(1);
 	snprintf(root, sizeof(root), "%s/root", top);
 	mkdir(root, 0755);
-	snprintf(path, sizeof(path), "%s/en", root);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/ru", root);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/misc", root);
-	mkdir(path, 0755);
+	make_dir("en");
+	make_dir("ru");
+	make_dir("misc");
 	PUT("index.gmi", "# Home\n=> en/ English\n=> ru Russian\n");
 	PUT("en/index.gmi", "# English home\n");
 	PUT("en/2026-01-02-first.gmi", "text\n## First post\n");
@@ -60,23 +81,13 @@ make_tree(void)
 	PUT("misc/latin1.txt", "caf\xe9\n");
 	PUT("misc/.hidden", "secret\n");
 	put("../outside.txt", "outside\n", 8);
-	snprintf(path, sizeof(path), "%s/misc/link.txt", root);
-	if (symlink("../../outside.txt", path) == -1)
-		exit(1);
-	snprintf(path, sizeof(path), "%s/misc/inside.gmi", root);
-	if (symlink("../en/index.gmi", path) == -1)
-		exit(1);
+	make_link("../../outside.txt", "misc/link.txt");
+	make_link("../en/index.gmi", "misc/inside.gmi");
 	/* A visible name must not publish a hidden one. */
-	snprintf(path, sizeof(path), "%s/misc/visible.txt", root);
-	if (symlink(".hidden", path) == -1)
-		exit(1);
+	make_link(".hidden", "misc/visible.txt");
 	/* Two links back up would copy the tree 2^16 times. */
-	snprintf(path, sizeof(path), "%s/misc/up1", root);
-	if (symlink("..", path) == -1)
-		exit(1);
-	snprintf(path, sizeof(path), "%s/misc/up2", root);
-	if (symlink("..", path) == -1)
-		exit(1);
+	make_link("..", "misc/up1");
+	make_link("..", "misc/up2");
 	PUT("misc/bad\nname.gmi", "=> x injected\n");
 }
 
