@@ -141,6 +141,27 @@ fail(struct loader *l, const char *what, const char *path)
 	return -1;
 }
 
+/* Lower-case like the rest of our messages; EPERM means the same here. */
+static const char *
+reason(int e)
+{
+	return e == EACCES || e == EPERM ? "permission denied" : strerror(e);
+}
+
+/*
+ * One entry the server's user may not read (another user's 0600 file or
+ * 0700 folder) must not take the whole site down, at start or on every
+ * reload: warn and serve the rest. Anything else still fails the load.
+ */
+static int
+skip_or_fail(struct loader *l, const char *what, const char *path)
+{
+	if (errno != EACCES && errno != EPERM)
+		return fail(l, what, path);
+	log_warn("%s: skipped: %s", path, reason(errno));
+	return 0;
+}
+
 /* Reads up to len bytes; a file that shrank while we read is fine. */
 static ssize_t
 read_all(int fd, char *p, size_t len)
@@ -173,7 +194,7 @@ load_file(struct loader *l, const char *fspath, const char *vpath)
 
 	/* O_NONBLOCK: a FIFO swapped in after stat() must not hang us. */
 	if ((fd = open(fspath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
-		return fail(l, "open", fspath);
+		return skip_or_fail(l, "open", fspath);
 	/* What was opened decides, not what an earlier stat() saw. */
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
@@ -249,8 +270,9 @@ load_entry(struct loader *l, const char *fsdir, const char *vdir,
 	if ((size_t)snprintf(fspath, sizeof(fspath), "%s/%s", fsdir, name) >=
 	    sizeof(fspath))
 		return 0;
+	/* EACCES: a folder we may list but not enter (mode r without x). */
 	if (lstat(fspath, &st) == -1)
-		return 0;
+		return errno == EACCES ? skip_or_fail(l, "lstat", fspath) : 0;
 	if (S_ISLNK(st.st_mode)) {
 		if (!inside_root(l, fspath)) {
 			log_warn("%s: skipped: symlink leads outside the root "
@@ -298,8 +320,15 @@ walk(struct loader *l, const char *fsdir, const char *vdir,
 	}
 	l->path[depth].dev = st->st_dev;
 	l->path[depth].ino = st->st_ino;
-	if ((d = opendir(fsdir)) == NULL)
-		return fail(l, "opendir", fsdir);
+	if ((d = opendir(fsdir)) == NULL) {
+		/* Without its root there is no site to serve. */
+		if (depth == 0) {
+			snprintf(l->err, l->errsz, "%s: cannot serve: %s",
+			    l->o->root, reason(errno));
+			return -1;
+		}
+		return skip_or_fail(l, "opendir", fsdir);
+	}
 	if ((n = tree_add(l->s, vdir)) == NULL) {
 		closedir(d);
 		return fail(l, "out of memory", fsdir);

@@ -1,10 +1,12 @@
 /*
  * test_tree.c: loading a content tree into a snapshot: replies and their
- * headers, folder indexes and listings, text versions, feeds, and what is
- * never loaded (hidden files, symlinks out of the root).
+ * headers, folder indexes and listings, text versions, feeds, what is
+ * never loaded (hidden files, symlinks out of the root, unreadable
+ * entries).
  */
 #include <sys/stat.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 static char top[] = "/tmp/kapsula-tree-XXXXXX";
 static char root[256];
 static struct snapshot *snap;
+static char warnings[16384]; /* stderr of the last logged load */
 
 static void
 at(char *path, size_t size, const char *rel)
@@ -89,6 +92,50 @@ make_tree(void)
 	make_link("..", "misc/up1");
 	make_link("..", "misc/up2");
 	PUT("misc/bad\nname.gmi", "=> x injected\n");
+}
+
+/* Runs a load with its warnings kept in `warnings` (and still shown). */
+static struct snapshot *
+load_logged(const struct tree_opts *o, int as_other, char *err, size_t sz)
+{
+	struct snapshot *s;
+	FILE *f;
+	size_t n;
+	int saved;
+
+	fflush(stderr);
+	if ((f = tmpfile()) == NULL || (saved = dup(2)) == -1 ||
+	    dup2(fileno(f), 2) == -1)
+		exit(1);
+	/* As root, mode bits stop nothing; the server loads as its
+	   configured user, so drop to nobody the way it does. */
+	if (as_other && geteuid() == 0) {
+		if (setegid(65534) == -1 || seteuid(65534) == -1)
+			exit(1);
+		s = tree_load(o, err, sz);
+		if (seteuid(0) == -1 || setegid(0) == -1)
+			exit(1);
+	} else
+		s = tree_load(o, err, sz);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(f);
+	n = fread(warnings, 1, sizeof(warnings) - 1, f);
+	warnings[n] = '\0';
+	fclose(f);
+	fputs(warnings, stderr);
+	return s;
+}
+
+/* Whether the last logged load said "<base>/<rel>: skipped: <why>". */
+static int
+warned(const char *base, const char *rel, const char *why)
+{
+	char line[PATH_MAX + 256];
+
+	snprintf(line, sizeof(line), "%s/%s: skipped: %s\n", base, rel, why);
+	return strstr(warnings, line) != NULL;
 }
 
 static const char *
@@ -217,6 +264,89 @@ test_missing_root(void)
 	CHECK(strstr(err, "/nonexistent/kapsula") != NULL);
 }
 
+/*
+ * Another user's 0600 file or 0700 folder in the tree: the rest is
+ * served, each with one warning. As root the load runs as nobody (the
+ * files stay root's); otherwise mode 0 does the same to our own files.
+ */
+static char perm[256];
+
+static void
+make_perm_tree(void)
+{
+	int other = geteuid() == 0;
+	char path[512];
+
+	snprintf(perm, sizeof(perm), "%s/perm", top);
+	/* put() and make_dir() work under root: point it here. */
+	snprintf(root, sizeof(root), "%s", perm);
+	if (mkdir(perm, 0755) == -1)
+		exit(1);
+	PUT("open.gmi", "# Open\n");
+	PUT("secret.gmi", "# Secret\n");
+	make_dir("private");
+	make_dir("private/sub");
+	PUT("private/a.gmi", "# Private\n");
+	make_dir("noenter");
+	PUT("noenter/c.gmi", "# Listed, not entered\n");
+	make_dir("shared");
+	PUT("shared/b.gmi", "# Shared\n");
+	make_link("private/a.gmi", "link.gmi");
+	at(path, sizeof(path), "secret.gmi");
+	chmod(path, other ? 0600 : 0);
+	at(path, sizeof(path), "private");
+	chmod(path, other ? 0700 : 0);
+	/* Readable but not searchable: names listed, none opened. */
+	at(path, sizeof(path), "noenter");
+	chmod(path, other ? 0744 : 0444);
+}
+
+static void
+test_unreadable_skipped(void)
+{
+	struct tree_opts o = {.root = perm, .max_file = 1 << 20};
+	struct snapshot *s;
+	char err[600] = "";
+
+	s = load_logged(&o, 1, err, sizeof(err));
+	CHECK(s != NULL);
+	if (s == NULL) {
+		printf("  (tree_load: %s)\n", err);
+		return;
+	}
+	CHECK(tree_lookup(s, "/open.gmi") != NULL);
+	CHECK(tree_lookup(s, "/shared/b.gmi") != NULL);
+	CHECK(tree_lookup(s, "/secret.gmi") == NULL);
+	CHECK(tree_lookup(s, "/private/") == NULL);
+	CHECK(tree_lookup(s, "/private/a.gmi") == NULL);
+	CHECK(tree_lookup(s, "/link.gmi") == NULL);
+	CHECK(tree_lookup(s, "/noenter/c.gmi") == NULL);
+	CHECK(warned(perm, "secret.gmi", "permission denied"));
+	CHECK(warned(perm, "private", "permission denied"));
+	CHECK(warned(perm, "noenter/c.gmi", "permission denied"));
+	/* The listing names only what is served. */
+	snap = s;
+	CHECK(body_has("/", "open.gmi"));
+	CHECK(!body_has("/", "secret"));
+	CHECK(!body_has("/", "private"));
+	snapshot_unref(s);
+}
+
+/* Without its root there is no site: that stays a load error. */
+static void
+test_unreadable_root(void)
+{
+	struct tree_opts o = {.max_file = 1 << 20};
+	char path[600], want[700], err[700] = "";
+
+	snprintf(path, sizeof(path), "%s/private", perm);
+	o.root = path;
+	CHECK(load_logged(&o, 1, err, sizeof(err)) == NULL);
+	snprintf(
+	    want, sizeof(want), "%s: cannot serve: permission denied", path);
+	CHECK_STR(err, want);
+}
+
 int
 main(void)
 {
@@ -230,9 +360,10 @@ main(void)
 	char err[512], cmd[512];
 	int rc;
 
+	umask(022); /* the tree must be readable by nobody, but for perm/ */
 	make_tree();
 	o.root = root;
-	if ((snap = tree_load(&o, err, sizeof(err))) == NULL) {
+	if ((snap = load_logged(&o, 0, err, sizeof(err))) == NULL) {
 		printf("FAIL tree_load: %s\n", err);
 		return 1;
 	}
@@ -242,9 +373,16 @@ main(void)
 	RUN(test_text_versions);
 	RUN(test_feeds);
 	RUN(test_missing_root);
-	rc = UNIT_EXIT();
 	snapshot_unref(snap);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
+	/* Nobody must reach perm/ through the temp folder. */
+	if (chmod(top, 0755) == -1)
+		exit(1);
+	make_perm_tree();
+	RUN(test_unreadable_skipped);
+	RUN(test_unreadable_root);
+	rc = UNIT_EXIT();
+	snprintf(
+	    cmd, sizeof(cmd), "chmod -R u+rwx '%s'; rm -rf '%s'", top, top);
 	if (system(cmd) != 0)
 		rc = 1;
 	return rc;
