@@ -228,21 +228,31 @@ err:
 /*
  * Symlinks may point anywhere; keep only what resolves inside the root,
  * and not to a hidden file or folder there (a link must not publish .git).
+ * When not, *why says which, so the operator knows what to fix.
  */
 static int
-inside_root(struct loader *l, const char *fspath)
+inside_root(struct loader *l, const char *fspath, const char **why)
 {
 	char real[PATH_MAX];
 	size_t n = strlen(l->root);
 
 	if (strcmp(l->root, "/") == 0)
 		n = 0;
-	if (realpath(fspath, real) == NULL)
+	if (realpath(fspath, real) == NULL) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			*why = "symlink target does not exist";
+		else if (errno == ELOOP)
+			*why = "symlink loop";
+		else
+			*why = reason(errno);
 		return 0;
+	}
+	*why = "symlink leads outside the root";
 	if (strncmp(real, l->root, n) != 0)
 		return 0;
 	if (real[n] != '\0' && real[n] != '/')
 		return 0;
+	*why = "symlink leads to a hidden name";
 	return strstr(real + n, "/.") == NULL;
 }
 
@@ -266,6 +276,7 @@ load_entry(struct loader *l, const char *fsdir, const char *vdir,
 {
 	char fspath[PATH_MAX], vpath[PATH_MAX];
 	struct stat st;
+	const char *why;
 
 	if ((size_t)snprintf(fspath, sizeof(fspath), "%s/%s", fsdir, name) >=
 	    sizeof(fspath))
@@ -274,10 +285,8 @@ load_entry(struct loader *l, const char *fsdir, const char *vdir,
 	if (lstat(fspath, &st) == -1)
 		return errno == EACCES ? skip_or_fail(l, "lstat", fspath) : 0;
 	if (S_ISLNK(st.st_mode)) {
-		if (!inside_root(l, fspath)) {
-			log_warn("%s: skipped: symlink leads outside the root "
-			         "or to a hidden name",
-			    fspath);
+		if (!inside_root(l, fspath, &why)) {
+			log_warn("%s: skipped: %s", fspath, why);
 			return 0;
 		}
 		if (stat(fspath, &st) == -1)
@@ -357,12 +366,16 @@ tree_load(const struct tree_opts *o, char *err, size_t errsz)
 		return NULL;
 	}
 	l.s->refs = 1;
-	errno = 0;
-	if (realpath(o->root, l.root) == NULL || stat(l.root, &st) == -1 ||
-	    !S_ISDIR(st.st_mode)) {
-		if (errno == 0)
-			errno = ENOTDIR;
-		fail(&l, "cannot serve", o->root);
+	/* In words an operator can act on: a stale errno once called a
+	   file root "Invalid argument". */
+	if (realpath(o->root, l.root) == NULL || stat(l.root, &st) == -1) {
+		snprintf(err, errsz, "%s: cannot serve: %s", o->root,
+		    errno == ENOENT || errno == ENOTDIR ? "no such folder"
+		                                        : reason(errno));
+		goto err;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errsz, "%s: cannot serve: not a folder", o->root);
 		goto err;
 	}
 	if (walk(&l, l.root, "/", &st, 0) == -1)

@@ -1,8 +1,8 @@
 /*
  * test_tree.c: loading a content tree into a snapshot: replies and their
  * headers, folder indexes and listings, text versions, feeds, what is
- * never loaded (hidden files, symlinks out of the root, unreadable
- * entries).
+ * never loaded (hidden files, symlinks out of the root, unreadable entries)
+ * and the words used to say so.
  */
 #include <sys/stat.h>
 
@@ -16,6 +16,7 @@
 
 static char top[] = "/tmp/kapsula-tree-XXXXXX";
 static char root[256];
+static char realroot[PATH_MAX]; /* warnings name resolved paths */
 static struct snapshot *snap;
 static char warnings[16384]; /* stderr of the last logged load */
 
@@ -92,6 +93,7 @@ make_tree(void)
 	make_link("..", "misc/up1");
 	make_link("..", "misc/up2");
 	PUT("misc/bad\nname.gmi", "=> x injected\n");
+	make_link("nowhere.gmi", "misc/dangling.gmi");
 }
 
 /* Runs a load with its warnings kept in `warnings` (and still shown). */
@@ -218,6 +220,20 @@ test_never_loaded(void)
 	CHECK(snap->n < 64);
 	/* A symlink that stays inside the root is fine. */
 	CHECK(body_has("/misc/inside.gmi", "# English home"));
+	CHECK(tree_lookup(snap, "/misc/dangling.gmi") == NULL);
+}
+
+/* Each skipped link says what is wrong with it, not a catch-all. */
+static void
+test_symlink_warnings(void)
+{
+	CHECK(warned(
+	    realroot, "misc/link.txt", "symlink leads outside the root"));
+	CHECK(warned(
+	    realroot, "misc/visible.txt", "symlink leads to a hidden name"));
+	CHECK(warned(
+	    realroot, "misc/dangling.gmi", "symlink target does not exist"));
+	CHECK(warned(realroot, "misc/up1", "symlink loop"));
 }
 
 static void
@@ -261,7 +277,20 @@ test_missing_root(void)
 	char err[256] = "";
 
 	CHECK(tree_load(&o, err, sizeof(err)) == NULL);
-	CHECK(strstr(err, "/nonexistent/kapsula") != NULL);
+	CHECK_STR(err, "/nonexistent/kapsula: cannot serve: no such folder");
+}
+
+static void
+test_root_is_file(void)
+{
+	struct tree_opts o = {.max_file = 1};
+	char path[512], want[600], err[600] = "";
+
+	at(path, sizeof(path), "index.gmi");
+	o.root = path;
+	CHECK(tree_load(&o, err, sizeof(err)) == NULL);
+	snprintf(want, sizeof(want), "%s: cannot serve: not a folder", path);
+	CHECK_STR(err, want);
 }
 
 /*
@@ -323,6 +352,7 @@ test_unreadable_skipped(void)
 	CHECK(tree_lookup(s, "/noenter/c.gmi") == NULL);
 	CHECK(warned(perm, "secret.gmi", "permission denied"));
 	CHECK(warned(perm, "private", "permission denied"));
+	CHECK(warned(perm, "link.gmi", "permission denied"));
 	CHECK(warned(perm, "noenter/c.gmi", "permission denied"));
 	/* The listing names only what is served. */
 	snap = s;
@@ -339,8 +369,15 @@ test_unreadable_root(void)
 	struct tree_opts o = {.max_file = 1 << 20};
 	char path[600], want[700], err[700] = "";
 
+	/* opendir() refused on the root itself. */
 	snprintf(path, sizeof(path), "%s/private", perm);
 	o.root = path;
+	CHECK(load_logged(&o, 1, err, sizeof(err)) == NULL);
+	snprintf(
+	    want, sizeof(want), "%s: cannot serve: permission denied", path);
+	CHECK_STR(err, want);
+	/* realpath() refused on the way to it. */
+	snprintf(path, sizeof(path), "%s/private/sub", perm);
 	CHECK(load_logged(&o, 1, err, sizeof(err)) == NULL);
 	snprintf(
 	    want, sizeof(want), "%s: cannot serve: permission denied", path);
@@ -362,6 +399,8 @@ main(void)
 
 	umask(022); /* the tree must be readable by nobody, but for perm/ */
 	make_tree();
+	if (realpath(root, realroot) == NULL)
+		exit(1);
 	o.root = root;
 	if ((snap = load_logged(&o, 0, err, sizeof(err))) == NULL) {
 		printf("FAIL tree_load: %s\n", err);
@@ -370,9 +409,11 @@ main(void)
 	RUN(test_headers);
 	RUN(test_folders);
 	RUN(test_never_loaded);
+	RUN(test_symlink_warnings);
 	RUN(test_text_versions);
 	RUN(test_feeds);
 	RUN(test_missing_root);
+	RUN(test_root_is_file);
 	snapshot_unref(snap);
 	/* Nobody must reach perm/ through the temp folder. */
 	if (chmod(top, 0755) == -1)
