@@ -3,8 +3,10 @@
  * pages, widths (Cyrillic, CJK, combining marks, emoji), links, sanitising.
  */
 #define _XOPEN_SOURCE 700 /* wcwidth */
+#include <errno.h>
 #include <locale.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <unistr.h>
 #include <wchar.h>
 
@@ -12,7 +14,6 @@
 #include "render.h"
 #include "unit.h"
 
-#define GOLDEN "tests/unit/golden/"
 #define FAMILY                                                                 \
 	"\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d"             \
 	"\xf0\x9f\x91\xa7" /* man ZWJ woman ZWJ girl: one cluster */
@@ -258,25 +259,87 @@ unwrap(const char *s)
 	return buf_take(&b, NULL);
 }
 
+static char golden_dir[4096]; /* with a final '/'; "" when not found */
+
+/*
+ * Golden files, for a binary run from any folder: in $GOLDEN_DIR (which
+ * tests/run.sh sets), else in golden/ beside this source file. __FILE__ is
+ * the path on the compile line, tests/unit/test_render.c from the
+ * repository root when relative, so that root is looked for above the
+ * binary (build/tests/test_render), never in the current folder, which may
+ * be another checkout with other golden files.
+ */
+static void
+find_golden(void)
+{
+	const char *env = getenv("GOLDEN_DIR"), *src = __FILE__;
+	const char *slash = strrchr(src, '/');
+	int dirlen = slash != NULL ? (int)(slash - src + 1) : 0;
+	char exe[2048], path[4096], *cut;
+	ssize_t n;
+
+	golden_dir[0] = '\0';
+	if (env != NULL && *env != '\0') {
+		snprintf(golden_dir, sizeof(golden_dir), "%s/", env);
+		return;
+	}
+	if (src[0] == '/') {
+		snprintf(
+		    golden_dir, sizeof(golden_dir), "%.*sgolden/", dirlen, src);
+		return;
+	}
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+		return;
+	exe[n] = '\0';
+	while ((cut = strrchr(exe, '/')) != NULL) {
+		*cut = '\0';
+		snprintf(path, sizeof(path), "%s/%s", exe, src);
+		if (access(path, R_OK) == 0) {
+			snprintf(golden_dir, sizeof(golden_dir),
+			    "%s/%.*sgolden/", exe, dirlen, src);
+			return;
+		}
+	}
+}
+
+/* A golden file, or NULL after a FAIL line naming it. */
+static char *
+golden(const char *name, const char *ext, size_t *len)
+{
+	char path[sizeof(golden_dir) + 64];
+	char *p;
+
+	if (golden_dir[0] == '\0') {
+		CHECKF(0,
+		    "no golden folder: %s is not above the test binary; "
+		    "set GOLDEN_DIR",
+		    __FILE__);
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s%s.%s", golden_dir, name, ext);
+	errno = 0;
+	p = slurp(path, len);
+	CHECKF(p != NULL, "golden file %s: %s", path,
+	    errno ? strerror(errno) : "unreadable");
+	return p;
+}
+
 static void
 test_golden(const char *name, int menu)
 {
-	char path[256], *gmi, *want, *got;
+	char *gmi, *want, *got;
 	size_t glen, wlen;
 	struct render_opts o = opts;
 	struct buf b = {0};
 
 	o.text = "/en/interview.txt";
-	snprintf(path, sizeof(path), GOLDEN "%s.gmi", name);
-	gmi = slurp(path, &glen);
-	snprintf(
-	    path, sizeof(path), GOLDEN "%s.%s", name, menu ? "menu" : "txt");
-	want = slurp(path, &wlen);
-	CHECK(gmi != NULL && want != NULL);
+	gmi = golden(name, "gmi", &glen);
+	want = gmi != NULL ? golden(name, menu ? "menu" : "txt", &wlen) : NULL;
 	if (gmi != NULL && want != NULL) {
 		CHECK(
 		    (menu ? render_menu : render_text)(&b, gmi, glen, &o) == 0);
 		got = buf_take(&b, NULL);
+		CHECK(wlen > 0);
 		CHECK_STR(got, want);
 		if (menu)
 			check_menu(got);
@@ -749,6 +812,7 @@ main(void)
 		    "FAIL test_render: no C.UTF-8 locale to measure widths\n");
 		return 1;
 	}
+	find_golden();
 	RUN(test_golden_menu);
 	RUN(test_golden_text);
 	RUN(test_paragraphs);
