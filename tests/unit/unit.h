@@ -79,7 +79,7 @@ unit_quote(const char *s)
 	if (s == NULL)
 		return "NULL";
 	*o++ = '"';
-	for (i = 0; p[i] != '\0' && i < 60; i++) {
+	for (i = 0; i < 60 && p[i] != '\0'; i++) {
 		if (p[i] == '"' || p[i] == '\\')
 			o += sprintf(o, "\\%c", p[i]);
 		else if (p[i] == '\t')
