@@ -8,6 +8,9 @@ set -u
 : "${UNITDIR:=build/tests}"
 KAPSULA=$(cd "$(dirname "$KAPSULA")" && pwd)/$(basename "$KAPSULA")
 export KAPSULA
+# Unit tests read their golden files from here, whatever their folder.
+: "${GOLDEN_DIR:=$(cd "$(dirname "$0")/unit/golden" && pwd)}"
+export GOLDEN_DIR
 PYTHON=${PYTHON:-/usr/bin/python3}
 [ -x "$PYTHON" ] || PYTHON=python3
 log=$(mktemp)

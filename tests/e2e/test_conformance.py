@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import warnings
 
 sys.dont_write_bytecode = True  # no __pycache__ in the work tree
@@ -262,25 +263,37 @@ def _(c):
 
 @test("diag ResponseFormat (repository capsule/)")
 def _(c):
+    # The bundled capsule is written now: a missing one is a failure, not a
+    # skip, and every gemtext page of it is checked, not only the indexes.
     root = os.path.join(REPO, "capsule")
-    if not os.path.isfile(os.path.join(root, "index.gmi")):
-        h.skip("capsule/index.gmi not written yet")
+    check(os.path.isfile(os.path.join(root, "index.gmi")),
+          "%s/index.gmi is missing" % root)
+    pages = _capsule_pages(root)
+    check(len(pages) > 3, "only %d pages in %s: %r" % (len(pages), root,
+                                                        pages))
     port = h.free_port()
     work = os.path.join(c.tmp, "capsule-srv")
     os.makedirs(work)
     with h.Server(root, os.path.join(work, "certs"), [("127.0.0.1", port)],
                   timeout=DEADLINE, workdir=work):
-        for path in _capsule_pages(root):
+        for path in pages:
             r = h.gemini(port, ("gemini://%s:%d%s\r\n" % (
                 HOST, port, path)).encode(), sni=None)
             response_format(r, path)
 
 
 def _capsule_pages(root):
-    pages = ["/"]
-    for sub in sorted(os.listdir(root)):
-        if os.path.isfile(os.path.join(root, sub, "index.gmi")):
-            pages.append("/%s/" % sub)
+    """URL paths of every .gmi file under root; index.gmi as its folder."""
+    pages = []
+    for top, dirs, files in os.walk(root):
+        dirs.sort()
+        rel = os.path.relpath(top, root)
+        base = "/" if rel == "." else "/%s/" % rel.replace(os.sep, "/")
+        for name in sorted(files):
+            if name == "index.gmi":
+                pages.append(base)
+            elif name.endswith(".gmi"):
+                pages.append(base + urllib.parse.quote(name))
     return pages
 
 

@@ -7,6 +7,7 @@ One line per test: PASS / FAIL / SKIP.
 import contextlib
 import html.parser
 import os
+import re
 import shutil
 import socket
 import sys
@@ -598,19 +599,150 @@ def t_caps(c):
     check(not text.rstrip().endswith("\n."), "caps.txt ends with a dot line")
 
 
-@test("gopher plus: \\t$, \\t! and \\t+ probes get a +-1/+-2 stub")
-def t_gopher_plus(c):
-    for suffix in (b"\t$", b"\t!", b"\t+"):
-        for sel in (b"", b"/", b"/ru/", b"/dots.txt"):
-            raw = gl.fetch(c.port, sel + suffix)
-            check(raw[:3] in (b"+-1", b"+-2"),
-                  "%r: reply starts %s" % (sel + suffix, gl.describe(raw, 40)))
+# Gopher+ (UMN gopher probes with these; see gopher_plus() in gopher.c).
+# A "+-1" reply ends with "." on a line of its own, "+-2" at close. UMN's
+# GDplusfromNet reads "+INFO: " (one space), then a menu line with a fifth
+# field "+"; a block's other lines start with a space.
+RU_PAGE = "/ru/" + urllib.parse.quote("страница") + ".gmi"
+
+
+def plus_lines(raw, what):
+    """The lines of a "+-1" reply between the status line and the '.'."""
+    check(raw.startswith(b"+-1\r\n"), "%s: status line is not +-1: %s" % (
+        what, gl.describe(raw, 60)))
+    check(raw.endswith(b"\r\n.\r\n"), "%s: does not end with CRLF '.' CRLF:"
+          " ...%r" % (what, bytes(raw[-40:])))
+    lines = bytes(raw[5:-3]).split(b"\r\n")
+    check(lines.pop() == b"", "%s: last line has no CRLF" % what)
+    for ln in lines:
+        check(b"\r" not in ln and b"\n" not in ln and ln != b".",
+              "%s: bare CR/LF or early '.' in %r" % (what, ln[:80]))
+    return lines
+
+
+def plus_info(line, what):
+    """(type, display, selector, host, port) of one "+INFO: " line."""
+    check(line.startswith(b"+INFO: "), "%s: want a +INFO: line, got %r" % (
+        what, line[:80]))
+    fields = line[7:].split(b"\t")
+    check(len(fields) == 5 and fields[4] == b"+" and fields[0],
+          "%s: +INFO is not TYPE+DISPLAY, SELECTOR, HOST, PORT, '+': %r" % (
+              what, line[:120]))
+    check(re.match(rb"^[0-9]{1,5}$", fields[3]),
+          "%s: port %r is not a number" % (what, fields[3]))
+    try:
+        display = fields[0][1:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise AssertionError("%s: display is not UTF-8: %r" % (what, line))
+    check(not gl.has_control(display), "%s: control character in %r" % (
+        what, display))
+    check(all(0x20 < b < 0x7f for b in fields[1]),
+          "%s: selector is not printable ASCII: %r" % (what, fields[1]))
+    return (chr(fields[0][0]), display, fields[1].decode("ascii"),
+            fields[2].decode("latin-1"), int(fields[3]))
+
+
+def menu_items(port, sel):
+    """(type, display, selector, host, port) of a plain menu's non-i lines."""
+    items, problems, raw = gl.fetch_menu(port, sel)
+    check(not problems and not gl.is_error(raw), "plain menu %r: %s %s" % (
+        sel, problems[:2], gl.describe(raw, 60)))
+    return [(it.type, it.display, it.selector, it.host, it.port)
+            for it in items if it.type != "i"]
+
+
+@test("gopher plus: \\t$ on a menu is +-1, one +INFO per item of it, '.'")
+def t_gopher_plus_dir(c):
+    for sel in [b""] + [m.encode() for m in MENUS]:
+        what = "%r\\t$" % sel
+        got = [plus_info(ln, what)
+               for ln in plus_lines(gl.fetch(c.port, sel + b"\t$"), what)]
+        want = menu_items(c.port, sel)
+        check(got == want, "%s: +INFO lines are not the menu's items:\n"
+              "got  %r\nwant %r" % (what, got[:4], want[:4]))
+    # The root's links, with the types, selectors, hosts and ports known
+    # from the source, not from the plain menu.
+    got = [plus_info(ln, "root")
+           for ln in plus_lines(gl.fetch(c.port, b"\t$"), "root")]
+    check(len(got) > len(EXPECTED_LINKS),
+          "root: only %d +INFO lines" % len(got))
+    check(got[0] == ("0", got[0][1], "/index.gmi.txt", "localhost", c.port),
+          "root: first +INFO is not the text version: %r" % (got[0],))
+    by_label = {g[1]: g for g in got}
+    for label, (t, sel, host, port) in EXPECTED_LINKS.items():
+        want = (t, label, sel, host or "localhost", port or c.port)
+        check(by_label.get(label) == want, "root +INFO %r: got %r, want %r" % (
+            label, by_label.get(label), want))
+    # Behind --gopher-host/--gopher-port the +INFO lines advertise those.
+    for it in [plus_info(ln, "adv") for ln in plus_lines(
+            gl.fetch(c.adv_listen, b"/ru/\t$"), "adv /ru/")]:
+        check(it[3:] == (ADV_HOST, ADV_PORT), "adv /ru/: +INFO %r" % (it,))
     # bombadillo and others end lines with a bare LF: still Gopher+.
     raw = gl.fetch(c.port, b"/ru/\t$", end=b"\n")
-    check(raw[:3] == b"+-1", "bare-LF \\t$: %s" % gl.describe(raw, 40))
-    raw = gl.fetch(c.port, b"/nosuch\t$")
-    check(raw and c.secret not in raw, "Gopher+ on a missing selector: %s"
-          % gl.describe(raw))
+    check(raw == gl.fetch(c.port, b"/ru/\t$"),
+          "bare-LF \\t$ differs from CRLF: %s" % gl.describe(raw, 80))
+
+
+def plus_item(c, sel, port=None):
+    """(type, display, selector, host, port) from \\t!; + checks +ADMIN."""
+    what = "%r\\t!" % sel
+    lines = plus_lines(gl.fetch(port or c.port, sel + b"\t!"), what)
+    check(len(lines) >= 3, "%s: want +INFO and +ADMIN blocks, got %r" % (
+        what, lines))
+    info = plus_info(lines[0], what)
+    check(lines[1] == b"+ADMIN:", "%s: second block is %r, not +ADMIN:" % (
+        what, lines[1]))
+    admin = lines[2:]
+    check(all(ln.startswith(b" ") and b":" in ln for ln in admin),
+          "%s: +ADMIN lines are not ' Name: value': %r" % (what, admin))
+    check(any(ln.startswith(b" Admin: ") and len(ln) > 8 for ln in admin),
+          "%s: +ADMIN has no Admin: line: %r" % (what, admin))
+    return info
+
+
+@test("gopher plus: \\t! is +-1, one +INFO of the item, an +ADMIN block")
+def t_gopher_plus_item(c):
+    for sel, t, path in ((b"", "1", "/"), (b"/", "1", "/"),
+                         (b"/ru/", "1", "/ru/"), (b"/en", "1", "/en/"),
+                         (b"/page.gmi", "1", "/page.gmi"),
+                         (RU_PAGE.encode(), "1", RU_PAGE),
+                         (b"/dots.txt", "0", "/dots.txt"),
+                         (b"/ru/index.gmi.txt", "0", "/ru/index.gmi.txt")):
+        got = plus_item(c, sel)
+        want = (t, got[1], path, "localhost", c.port)
+        check(got == want and got[1], "%r\\t!: +INFO %r, want %r" % (
+            sel, got, want))
+        if t == "0":
+            # $ asks for a folder's items; a file answers with itself.
+            raw = gl.fetch(c.port, sel + b"\t$")
+            check(raw == gl.fetch(c.port, sel + b"\t!"),
+                  "%r\\t$ on a file: %s" % (sel, gl.describe(raw, 80)))
+    got = plus_item(c, b"/ru/", port=c.adv_listen)
+    check(got[2:] == ("/ru/", ADV_HOST, ADV_PORT), "adv /ru/\\t!: %r" % (
+        got,))
+    raw = gl.fetch(c.port, b"/nosuch\t!")
+    check(raw and c.secret not in raw and gl.is_error(raw),
+          "Gopher+ on a missing selector: %s" % gl.describe(raw))
+
+
+@test("gopher plus: \\t+ is +-1 and the menu, or +-2 and the file's bytes")
+def t_gopher_plus_data(c):
+    for sel in [b""] + [m.encode() for m in MENUS]:
+        raw = gl.fetch(c.port, sel + b"\t+")
+        want = b"+-1\r\n" + bytes(gl.fetch(c.port, sel))
+        check(raw == want, "%r\\t+: %s, want %s" % (
+            sel, gl.describe(raw, 80), gl.describe(want, 80)))
+    # "+-2": to the close, so the ".\r\n" inside dots.txt ends nothing.
+    for sel in (b"/dots.txt", b"/blob.bin", b"/pic.png", b"/index.gmi.txt"):
+        raw = gl.fetch(c.port, sel + b"\t+")
+        body = bytes(gl.fetch(c.port, sel))
+        check(raw == b"+-2\r\n" + body, "%r\\t+: %s, want +-2 and %s" % (
+            sel, gl.describe(raw, 60), gl.describe(body, 60)))
+        if sel == b"/dots.txt":
+            check(body == DOTS_TXT, "dots.txt changed: %r" % body)
+    raw = gl.fetch(c.port, b"/nosuch\t+")
+    check(raw and c.secret not in raw and gl.is_error(raw),
+          "Gopher+ on a missing selector: %s" % gl.describe(raw))
 
 
 @test("gopher advertised host/port: --gopher-host/--gopher-port in menus")

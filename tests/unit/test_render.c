@@ -2,16 +2,18 @@
  * test_render.c: gemtext rendered as Gopher menus and plain text: golden
  * pages, widths (Cyrillic, CJK, combining marks, emoji), links, sanitising.
  */
+#define _XOPEN_SOURCE 700 /* wcwidth */
+#include <errno.h>
+#include <locale.h>
 #include <stdlib.h>
-#include <unigbrk.h>
+#include <unistd.h>
 #include <unistr.h>
-#include <uniwidth.h>
+#include <wchar.h>
 
 #include "buf.h"
 #include "render.h"
 #include "unit.h"
 
-#define GOLDEN "tests/unit/golden/"
 #define FAMILY                                                                 \
 	"\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d"             \
 	"\xf0\x9f\x91\xa7" /* man ZWJ woman ZWJ girl: one cluster */
@@ -78,27 +80,51 @@ text_of(const char *gmi, const struct render_opts *o)
 }
 
 /*
- * Columns as a terminal draws them: u8_width per grapheme cluster, at most
- * 2 (u8_width alone counts a ZWJ family emoji as 6).
+ * The width yardstick, independent of wrap.c and of libunistring: glibc's
+ * wcwidth() in C.UTF-8, code point by code point, as a terminal library
+ * measures text. wcwidth adds up the parts of a ZWJ sequence (FAMILY would
+ * count 2 + 0 + 2 + 0 + 2 = 6) while terminals draw it as one 2-column
+ * glyph, so with emoji set FAMILY counts 2, by hand. Bytes that are not
+ * UTF-8 or a code point wcwidth calls unprintable make the width BAD.
  */
+#define BAD_WIDTH ((size_t)-1)
+static locale_t utf8;
+
+static size_t
+measure(const char *s, size_t n, int emoji)
+{
+	locale_t old = uselocale(utf8);
+	size_t w = 0, k, fam = strlen(FAMILY);
+	mbstate_t st;
+	wchar_t wc;
+	int cw;
+
+	memset(&st, 0, sizeof(st));
+	while (n > 0) {
+		if (emoji && n >= fam && memcmp(s, FAMILY, fam) == 0) {
+			k = fam;
+			cw = 2;
+		} else {
+			k = mbrtowc(&wc, s, n, &st);
+			if (k == 0 || k == (size_t)-1 || k == (size_t)-2 ||
+			    (cw = wcwidth(wc)) < 0) {
+				w = BAD_WIDTH;
+				break;
+			}
+		}
+		w += (size_t)cw;
+		s += k;
+		n -= k;
+	}
+	uselocale(old);
+	return w;
+}
+
+/* Columns as a terminal with emoji fonts draws them. */
 static size_t
 cols(const char *s, size_t n)
 {
-	char *gb = malloc(n + 1);
-	size_t a, e, w = 0;
-	int cw;
-
-	if (gb == NULL)
-		return (size_t)-1;
-	u8_grapheme_breaks((const uint8_t *)s, n, gb);
-	for (a = 0; a < n; a = e) {
-		for (e = a + 1; e < n && !gb[e]; e++)
-			;
-		cw = u8_width((const uint8_t *)s + a, e - a, "UTF-8");
-		w += cw > 2 ? 2 : (size_t)cw;
-	}
-	free(gb);
-	return w;
+	return measure(s, n, 1);
 }
 
 /* Valid UTF-8 without C0, DEL or C1, except the byte allow. */
@@ -191,7 +217,7 @@ info_text(const char *m)
 
 /*
  * Every line of LF-separated text at most w columns; raw measures with
- * plain u8_width, as a reader's terminal library would without emoji.
+ * plain wcwidth sums, as a reader's terminal library would without emoji.
  */
 static int
 within(const char *s, size_t w, int raw)
@@ -204,8 +230,7 @@ within(const char *s, size_t w, int raw)
 		if (nl == NULL)
 			nl = s + strlen(s);
 		n = (size_t)(nl - s);
-		if ((raw ? (size_t)u8_width((const uint8_t *)s, n, "UTF-8")
-		         : cols(s, n)) > w)
+		if (measure(s, n, !raw) > w)
 			return 0;
 		if (*nl == '\0')
 			break;
@@ -234,25 +259,87 @@ unwrap(const char *s)
 	return buf_take(&b, NULL);
 }
 
+static char golden_dir[4096]; /* with a final '/'; "" when not found */
+
+/*
+ * Golden files, for a binary run from any folder: in $GOLDEN_DIR (which
+ * tests/run.sh sets), else in golden/ beside this source file. __FILE__ is
+ * the path on the compile line, tests/unit/test_render.c from the
+ * repository root when relative, so that root is looked for above the
+ * binary (build/tests/test_render), never in the current folder, which may
+ * be another checkout with other golden files.
+ */
+static void
+find_golden(void)
+{
+	const char *env = getenv("GOLDEN_DIR"), *src = __FILE__;
+	const char *slash = strrchr(src, '/');
+	int dirlen = slash != NULL ? (int)(slash - src + 1) : 0;
+	char exe[2048], path[4096], *cut;
+	ssize_t n;
+
+	golden_dir[0] = '\0';
+	if (env != NULL && *env != '\0') {
+		snprintf(golden_dir, sizeof(golden_dir), "%s/", env);
+		return;
+	}
+	if (src[0] == '/') {
+		snprintf(
+		    golden_dir, sizeof(golden_dir), "%.*sgolden/", dirlen, src);
+		return;
+	}
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+		return;
+	exe[n] = '\0';
+	while ((cut = strrchr(exe, '/')) != NULL) {
+		*cut = '\0';
+		snprintf(path, sizeof(path), "%s/%s", exe, src);
+		if (access(path, R_OK) == 0) {
+			snprintf(golden_dir, sizeof(golden_dir),
+			    "%s/%.*sgolden/", exe, dirlen, src);
+			return;
+		}
+	}
+}
+
+/* A golden file, or NULL after a FAIL line naming it. */
+static char *
+golden(const char *name, const char *ext, size_t *len)
+{
+	char path[sizeof(golden_dir) + 64];
+	char *p;
+
+	if (golden_dir[0] == '\0') {
+		CHECKF(0,
+		    "no golden folder: %s is not above the test binary; "
+		    "set GOLDEN_DIR",
+		    __FILE__);
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s%s.%s", golden_dir, name, ext);
+	errno = 0;
+	p = slurp(path, len);
+	CHECKF(p != NULL, "golden file %s: %s", path,
+	    errno ? strerror(errno) : "unreadable");
+	return p;
+}
+
 static void
 test_golden(const char *name, int menu)
 {
-	char path[256], *gmi, *want, *got;
+	char *gmi, *want, *got;
 	size_t glen, wlen;
 	struct render_opts o = opts;
 	struct buf b = {0};
 
 	o.text = "/en/interview.txt";
-	snprintf(path, sizeof(path), GOLDEN "%s.gmi", name);
-	gmi = slurp(path, &glen);
-	snprintf(
-	    path, sizeof(path), GOLDEN "%s.%s", name, menu ? "menu" : "txt");
-	want = slurp(path, &wlen);
-	CHECK(gmi != NULL && want != NULL);
+	gmi = golden(name, "gmi", &glen);
+	want = gmi != NULL ? golden(name, menu ? "menu" : "txt", &wlen) : NULL;
 	if (gmi != NULL && want != NULL) {
 		CHECK(
 		    (menu ? render_menu : render_text)(&b, gmi, glen, &o) == 0);
 		got = buf_take(&b, NULL);
+		CHECK(wlen > 0);
 		CHECK_STR(got, want);
 		if (menu)
 			check_menu(got);
@@ -281,6 +368,7 @@ test_paragraphs(void)
 {
 	char *m = menu_of(en_para, &opts), *t = m ? info_text(m) : NULL;
 	char *u = t ? unwrap(t) : NULL;
+	size_t w;
 
 	check_menu(m);
 	CHECK(t != NULL && within(t, RENDER_WIDTH, 1));
@@ -296,7 +384,8 @@ test_paragraphs(void)
 	/* Rejoined at spaces, the text comes back: no word was split. */
 	CHECK_STR(u, ru_para);
 	/* Greedy fill: 67 columns are 67 letters, not 67 bytes. */
-	CHECK(t != NULL && cols(t, (size_t)(strchr(t, '\n') - t)) > 60);
+	w = t != NULL ? cols(t, (size_t)(strchr(t, '\n') - t)) : BAD_WIDTH;
+	CHECK(w > 60 && w <= RENDER_WIDTH);
 	free(m);
 	free(t);
 	free(u);
@@ -434,7 +523,8 @@ rule_matches(const char *t)
 	size_t w, widest = 0;
 
 	for (p = t; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
-		w = cols(p, (size_t)(nl - p));
+		if ((w = cols(p, (size_t)(nl - p))) == BAD_WIDTH)
+			return 0;
 		if (nl[1] == '\0') {
 			rule = p;
 			break;
@@ -716,6 +806,13 @@ test_noise(void)
 int
 main(void)
 {
+	utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	if (utf8 == (locale_t)0) {
+		printf(
+		    "FAIL test_render: no C.UTF-8 locale to measure widths\n");
+		return 1;
+	}
+	find_golden();
 	RUN(test_golden_menu);
 	RUN(test_golden_text);
 	RUN(test_paragraphs);

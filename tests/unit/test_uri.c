@@ -86,10 +86,14 @@ test_parse_bad(void)
 	    "1gemini://localhost/",
 	};
 	size_t i;
+	int rc;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (parse(bad[i]) != -1 || why == NULL || *why == '\0')
-			CHECK(!"accepted a malformed request");
+		rc = parse(bad[i]);
+		CHECKF(rc == -1 && why != NULL && *why != '\0',
+		    "bad[%zu] uri_parse(%s): want -1 and a reason, got %d "
+		    "and reason %s",
+		    i, unit_quote(bad[i]), rc, unit_quote(why));
 	}
 }
 

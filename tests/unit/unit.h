@@ -1,10 +1,13 @@
 /*
  * unit.h: a tiny unit-test harness. Each test prints one line, "PASS name"
  * or "FAIL name: file:line: expression"; tests/run.sh counts those lines.
+ * CHECKF's later failures in the same test follow the FAIL line indented,
+ * so a table-driven test names every row that failed, counted once.
  */
 #ifndef KAPSULA_UNIT_H
 #define KAPSULA_UNIT_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +36,65 @@ static int unit_failures;
 	} while (0)
 
 static const char *unit_name = "";
+
+static inline void unit_failf(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static inline void
+unit_failf(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (unit_failed_checks++ == 0)
+		printf("FAIL %s: %s:%d: ", unit_name, file, line);
+	else
+		printf("    %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* CHECK with a printf message: say which input, what was wanted and got. */
+#define CHECKF(cond, ...)                                                      \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			unit_failf(__FILE__, __LINE__, __VA_ARGS__);           \
+	} while (0)
+
+/*
+ * s (or NULL) as a C string literal for a message: quotes, escapes, bytes
+ * outside printable ASCII as \xNN, cut at 60 bytes. Four calls can share
+ * one printf; the fifth reuses the first buffer.
+ */
+static inline const char *
+unit_quote(const char *s)
+{
+	static char bufs[4][60 * 4 + 8];
+	static unsigned next;
+	char *out = bufs[next++ % 4], *o = out;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
+
+	if (s == NULL)
+		return "NULL";
+	*o++ = '"';
+	for (i = 0; i < 60 && p[i] != '\0'; i++) {
+		if (p[i] == '"' || p[i] == '\\')
+			o += sprintf(o, "\\%c", p[i]);
+		else if (p[i] == '\t')
+			o += sprintf(o, "\\t");
+		else if (p[i] < 0x20 || p[i] > 0x7e)
+			o += sprintf(o, "\\x%02x", p[i]);
+		else
+			*o++ = (char)p[i];
+	}
+	*o++ = '"';
+	if (p[i] != '\0')
+		o += sprintf(o, "...");
+	*o = '\0';
+	return out;
+}
 
 #define RUN(fn)                                                                \
 	do {                                                                   \
