@@ -211,7 +211,8 @@ atom_head(struct buf *out, const struct feed_info *fi, const char *updated)
 	add_xml_url(out, fi->base, fi->dir, "");
 	buf_addstr(out, "\"/>\n");
 	/* RFC 4287 4.1.1: entries without an author need one on the feed. */
-	if ((host = base_host(fi->base)) == NULL) {
+	if ((host = fi->author != NULL ? strdup(fi->author)
+	                               : base_host(fi->base)) == NULL) {
 		out->oom = 1;
 		return;
 	}

@@ -16,10 +16,11 @@ struct feed_entry {
 };
 
 struct feed_info {
-	const char *lang;  /* "en" */
-	const char *title; /* feed title: the language index's first heading */
-	const char *base;  /* "gemini://host" or "gemini://host:port" */
-	const char *dir;   /* "/en/" */
+	const char *lang;   /* "en" */
+	const char *title;  /* feed title: the language index's first heading */
+	const char *base;   /* "gemini://host" or "gemini://host:port" */
+	const char *dir;    /* "/en/" */
+	const char *author; /* NULL: the host name */
 };
 
 /*

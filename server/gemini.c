@@ -4,11 +4,14 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "buf.h"
+#include "gen.h"
+#include "name.h"
 #include "net.h"
 #include "tree.h"
 #include "uri.h"
@@ -34,17 +37,15 @@ is_local_ip(const struct conn *c, const char *host)
 	return 0;
 }
 
+/* One of the chosen capsule's names, or the address the client reached. */
 static int
 is_our_host(const struct conn *c, const struct uri *u)
 {
-	const char *name = c->srv->conf->hostname;
-	size_t n = strlen(u->host);
+	size_t i;
 
-	/* "localhost." is the same name, fully qualified. */
-	if (n > 0 && u->host[n - 1] == '.')
-		n--;
-	if (strlen(name) == n && strncasecmp(u->host, name, n) == 0)
-		return 1;
+	for (i = 0; i < c->cap->nnames; i++)
+		if (name_equal(c->cap->names[i], u->host))
+			return 1;
 	return is_local_ip(c, u->host);
 }
 
@@ -61,14 +62,58 @@ utf8_prefix(const char *s, size_t max)
 	return n;
 }
 
+/*
+ * The one writer of Gemini status lines: "NN META\r\n", META cut on a
+ * character boundary to the spec's 1024 bytes, never sent longer.
+ */
+static void gemini_reply(struct conn *c, enum status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+gemini_reply(struct conn *c, enum status st, const char *fmt, ...)
+{
+	char meta[META_MAX + 8];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(meta, sizeof(meta), fmt, ap);
+	va_end(ap);
+	n = utf8_prefix(meta, META_MAX);
+	conn_replyf(c, st, "%02d %.*s\r\n", (int)st, (int)n, meta);
+}
+
+static void
+gemini_error(struct conn *c, enum status st, const char *msg)
+{
+	gemini_reply(c, st, "%s", msg);
+}
+
+/* Only CRLF ends a Gemini request: a bare LF waits (and gets no reply). */
+static long
+gemini_frame(const char *req, size_t len, int eof)
+{
+	const char *p = req, *cr;
+	size_t n = len;
+
+	(void)eof;
+	while ((cr = memchr(p, '\r', n)) != NULL) {
+		n -= (size_t)(cr - p) + 1;
+		if (n > 0 && cr[1] == '\n')
+			return (long)(cr - req);
+		p = cr + 1;
+	}
+	return len < REQ_MAX + 2 ? -1 : (long)len;
+}
+
 /* "/dir" → "/dir/", sent as an absolute URL so every client follows it. */
 static void
 redirect_to_dir(struct conn *c, const struct uri *u)
 {
 	struct buf b = {0};
 
-	buf_printf(&b, "31 gemini://%s%s%s", u->host_is_ipv6 ? "[" : "",
-	    u->host, u->host_is_ipv6 ? "]" : "");
+	buf_printf(&b, "gemini://%s%s%s", u->host_is_ipv6 ? "[" : "", u->host,
+	    u->host_is_ipv6 ? "]" : "");
 	if (u->port != -1)
 		buf_printf(&b, ":%d", u->port);
 	uri_encode_path(&b, u->path);
@@ -76,49 +121,64 @@ redirect_to_dir(struct conn *c, const struct uri *u)
 	if (u->has_query)
 		buf_printf(&b, "?%s", u->query);
 	if (b.oom)
-		conn_replyf(c, 40, "40 Server out of memory\r\n");
-	else if (b.len > REQ_MAX + 3)
-		conn_replyf(c, 59, "59 Redirect target too long\r\n");
+		gemini_error(c, ST_TEMP_FAILURE, "Server out of memory");
+	else if (b.len > META_MAX)
+		gemini_error(c, ST_BAD_REQUEST, "Redirect target too long");
 	else
-		conn_replyf(c, 31, "%s\r\n", b.data);
+		gemini_reply(c, ST_REDIRECT, "%s", b.data);
 	buf_free(&b);
 }
 
-void
+static void
 gemini_handle(struct conn *c, const char *line, size_t len)
 {
 	const struct node *n;
 	const char *why = NULL;
 	struct uri u;
+	unsigned want;
 	int port;
 
+	if (len > REQ_MAX) {
+		gemini_reply(
+		    c, ST_BAD_REQUEST, "Request longer than %d bytes", REQ_MAX);
+		return;
+	}
 	if (uri_parse(line, len, &u, &why) == -1) {
-		conn_replyf(c, 59, "59 Bad request: %s\r\n", why);
+		gemini_reply(c, ST_BAD_REQUEST, "Bad request: %s", why);
 		return;
 	}
 	conn_set_logpath(c, u.path);
 	if (strcmp(u.scheme, "gemini") != 0) {
-		conn_replyf(c, 53,
-		    "53 Proxy request refused: this server serves only "
-		    "gemini:// URLs\r\n");
+		gemini_error(c, ST_PROXY_REFUSED,
+		    "Proxy request refused: this server serves only gemini:// "
+		    "URLs");
 		return;
 	}
+	/* Behind a port redirect, clients name the public port. */
+	want =
+	    c->cap->cc->public_port ? c->cap->cc->public_port : c->l->gl->port;
 	port = u.port == -1 ? GEMINI_PORT : u.port;
-	if (!is_our_host(c, &u) || (unsigned)port != c->local_port) {
-		conn_replyf(c, 53,
-		    "53 Proxy request refused: this server is %s, port %u\r\n",
-		    c->srv->conf->hostname, c->local_port);
+	if (!is_our_host(c, &u) || (unsigned)port != want) {
+		gemini_reply(c, ST_PROXY_REFUSED,
+		    "Proxy request refused: this server is %s, port %u",
+		    c->cap->cc->uname, want);
 		return;
 	}
-	if ((n = tree_lookup(c->snap, u.path)) != NULL) {
-		conn_reply(c, 20, n->reply, n->reply_len);
+	if ((n = tree_lookup(c->cap->snap, u.path)) != NULL) {
+		conn_reply(c, ST_SUCCESS, n->reply, n->reply_len);
 		return;
 	}
-	if (tree_folder(c->snap, u.path) != NULL) {
+	if (tree_folder(c->cap->snap, u.path) != NULL) {
 		redirect_to_dir(c, &u);
 		return;
 	}
-	/* META holds 1024 bytes; the path can be as long. */
-	len = utf8_prefix(u.path, 1000);
-	conn_replyf(c, 51, "51 Not found: %.*s\r\n", (int)len, u.path);
+	gemini_reply(c, ST_NOT_FOUND, "Not found: %s", u.path);
 }
+
+const struct front gemini_front = {
+    .name = "gemini",
+    .tls = 1,
+    .frame = gemini_frame,
+    .handle = gemini_handle,
+    .error = gemini_error,
+};

@@ -10,10 +10,12 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "gen.h"
 #include "net.h"
 #include "render.h"
 #include "tree.h"
 #include "uri.h"
+#include "version.h"
 #include "wrap.h"
 
 #define SELECTOR_MAX 255 /* RFC 1436 */
@@ -21,12 +23,20 @@
 static const char *
 adv_host(const struct conn *c)
 {
-	return c->srv->conf->gopher_host;
+	return c->cap->cc->gopher_host;
+}
+
+/* The port this listener's menus name. */
+static unsigned
+adv_port(const struct conn *c)
+{
+	return c->cap->gopher_ports[c->l->gl->view];
 }
 
 /* Error text is a menu line: clean, and cut to the menu width. */
 static void
-gopher_error(struct conn *c, int status, const char *msg, const char *sel)
+gopher_error_at(
+    struct conn *c, enum status status, const char *msg, const char *sel)
 {
 	struct buf raw = {0}, text = {0}, line = {0};
 
@@ -40,13 +50,19 @@ gopher_error(struct conn *c, int status, const char *msg, const char *sel)
 		wrap_cut(&line, text.data, text.len, RENDER_WIDTH, 1);
 	if (line.oom || line.len + 64 > sizeof(c->small))
 		conn_replyf(c, status, "3Error\t\t%s\t%u\r\n.\r\n", adv_host(c),
-		    c->srv->conf->gopher_port);
+		    adv_port(c));
 	else
 		conn_replyf(c, status, "%s\t\t%s\t%u\r\n.\r\n", line.data,
-		    adv_host(c), c->srv->conf->gopher_port);
+		    adv_host(c), adv_port(c));
 	buf_free(&raw);
 	buf_free(&text);
 	buf_free(&line);
+}
+
+static void
+gopher_error(struct conn *c, enum status status, const char *msg)
+{
+	gopher_error_at(c, status, msg, NULL);
 }
 
 /*
@@ -90,7 +106,7 @@ url_redirect(struct conn *c, const char *s, size_t n)
 	url[n] = '\0';
 	conn_set_logpath(c, url);
 	if (i < n || !url_allowed(url)) {
-		gopher_error(c, 59, "Refused URL", NULL);
+		gopher_error(c, ST_BAD_REQUEST, "Refused URL");
 		return;
 	}
 	buf_addstr(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
@@ -103,7 +119,7 @@ url_redirect(struct conn *c, const char *s, size_t n)
 	buf_addxml(&b, url);
 	buf_addstr(&b, "</a></p></body></html>\n");
 	p = buf_take(&b, &len);
-	conn_reply_own(c, 30, p, len);
+	conn_reply_own(c, ST_REDIRECT_TEMP, p, len);
 }
 
 /* caps.txt never changes: "Delimeter" is the format's own spelling. */
@@ -112,7 +128,8 @@ static const char caps_txt[] =
     "PathDelimeter=/\r\nPathIdentity=.\r\nPathParent=..\r\n"
     "PathParentDouble=FALSE\r\nPathEscapeCharacter=%\r\n"
     "PathKeepPreDelimeter=FALSE\r\n\r\nServerSoftware=kapsula\r\n"
-    "ServerSoftwareVersion=0.1.0\r\nServerDefaultEncoding=UTF-8\r\n";
+    "ServerSoftwareVersion=" KAPSULA_VERSION
+    "\r\nServerDefaultEncoding=UTF-8\r\n";
 
 /*
  * UMN gopher probes with Gopher+ ("\t$", "\t!", "\t+") and gives up on a
@@ -147,10 +164,10 @@ gopher_plus(struct conn *c, const struct node *n, const char *data, size_t len,
 		uri_encode_path(&b, n->path);
 		buf_printf(&b,
 		    "\t%s\t%u\t+\r\n+ADMIN:\r\n Admin: kapsula\r\n.\r\n",
-		    adv_host(c), c->srv->conf->gopher_port);
+		    adv_host(c), adv_port(c));
 	}
 	data = buf_take(&b, &outlen);
-	conn_reply_own(c, 20, (char *)data, outlen);
+	conn_reply_own(c, ST_SUCCESS, (char *)data, outlen);
 }
 
 static const struct node *
@@ -158,13 +175,27 @@ find(const struct conn *c, const char *path)
 {
 	const struct node *n;
 
-	if ((n = tree_lookup(c->snap, path)) != NULL)
+	if ((n = tree_lookup(c->cap->snap, path)) != NULL)
 		return n;
 	/* No redirects in Gopher: "/en" simply is the folder "/en/". */
-	return tree_folder(c->snap, path);
+	return tree_folder(c->cap->snap, path);
 }
 
-void
+/* A line ends at LF (CR LF, or a bare LF), or where the client half-closed. */
+static long
+gopher_frame(const char *req, size_t len, int eof)
+{
+	const char *eol = memchr(req, '\n', len);
+
+	if (eol == NULL && !eof && len < REQ_MAX + 2)
+		return -1;
+	len = eol ? (size_t)(eol - req) : len;
+	if (len > 0 && req[len - 1] == '\r')
+		len--;
+	return (long)len;
+}
+
+static void
 gopher_handle(struct conn *c, const char *line, size_t len)
 {
 	char sel[SELECTOR_MAX + 1], path[URI_MAX + 1];
@@ -174,7 +205,7 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 	char kind = 0;
 
 	if (len > REQ_MAX) {
-		gopher_error(c, 59, "Request longer than 1 KiB", NULL);
+		gopher_error(c, ST_BAD_REQUEST, "Request longer than 1 KiB");
 		return;
 	}
 	tab = memchr(line, '\t', len);
@@ -187,7 +218,7 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 	    (plus[0] == '$' || plus[0] == '!' || plus[0] == '+'))
 		kind = plus[0];
 	if (memchr(line, '\0', sellen) != NULL) {
-		gopher_error(c, 59, "NUL byte in the selector", NULL);
+		gopher_error(c, ST_BAD_REQUEST, "NUL byte in the selector");
 		return;
 	}
 	/* Links to the web can be long; they are not paths in the tree. */
@@ -196,29 +227,38 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 		return;
 	}
 	if (sellen > SELECTOR_MAX) {
-		gopher_error(c, 59, "Selector longer than 255 bytes", NULL);
+		gopher_error(
+		    c, ST_BAD_REQUEST, "Selector longer than 255 bytes");
 		return;
 	}
 	memcpy(sel, line, sellen);
 	sel[sellen] = '\0';
 	conn_set_logpath(c, sel);
 	if (uri_normalize_path(sel, sellen, path, sizeof(path), &why) == -1) {
-		gopher_error(c, 59, why, NULL);
+		gopher_error(c, ST_BAD_REQUEST, why);
 		return;
 	}
 	conn_set_logpath(c, path);
 	if (strcmp(path, "/caps.txt") == 0 &&
-	    tree_lookup(c->snap, path) == NULL) {
-		conn_reply(c, 20, caps_txt, sizeof(caps_txt) - 1);
+	    tree_lookup(c->cap->snap, path) == NULL) {
+		conn_reply(c, ST_SUCCESS, caps_txt, sizeof(caps_txt) - 1);
 		return;
 	}
 	if ((n = find(c, path)) == NULL) {
-		gopher_error(c, 51, "Not found", path);
+		gopher_error_at(c, ST_NOT_FOUND, "Not found", path);
 		return;
 	}
-	data = node_gopher(n, &dlen);
+	data = node_gopher(n, c->l->gl->view, &dlen);
 	if (kind != 0)
 		gopher_plus(c, n, data, dlen, kind);
 	else
-		conn_reply(c, 20, data, dlen);
+		conn_reply(c, ST_SUCCESS, data, dlen);
 }
+
+const struct front gopher_front = {
+    .name = "gopher",
+    .tls = 0,
+    .frame = gopher_frame,
+    .handle = gopher_handle,
+    .error = gopher_error,
+};

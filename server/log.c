@@ -1,70 +1,172 @@
 /*
  * log.c: one access-log line per request on stdout, errors on stderr.
- * Paths are printed with control bytes escaped so a request cannot forge
- * log lines.
+ * Paths are printed with control bytes, C1 controls and bidi overrides
+ * escaped, so a request can neither forge lines nor steer a terminal.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "conf.h"
 #include "log.h"
 
-static int log_ip;
+#define LINE_MAX_LOG 4096 /* a request line escaped fits with room */
+
+static int plain;
 
 void
-log_init(int with_ip)
+log_set_plain(int on)
 {
-	log_ip = with_ip;
-	/* Line-buffered even into a file or pipe, so tail -f shows it. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	plain = on;
+}
+
+struct line {
+	char s[LINE_MAX_LOG];
+	size_t n;
+};
+
+static void
+add(struct line *l, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (l->n >= sizeof(l->s))
+		return;
+	va_start(ap, fmt);
+	r = vsnprintf(l->s + l->n, sizeof(l->s) - l->n, fmt, ap);
+	va_end(ap);
+	if (r > 0)
+		l->n += (size_t)r;
+	if (l->n >= sizeof(l->s))
+		l->n = sizeof(l->s) - 1;
+}
+
+/* U+0080–U+009F, U+202A–U+202E and U+2066–U+2069, as UTF-8 at p. */
+static size_t
+dangerous_len(const unsigned char *p)
+{
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2;
+	if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae)
+		return 3;
+	if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+		return 3;
+	return 0;
 }
 
 static void
-print_safe(FILE *f, const char *s)
+add_safe(struct line *l, const char *s)
 {
 	const unsigned char *p;
+	size_t i, k;
 
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f || *p == '\\')
-			fprintf(f, "\\x%02x", *p);
+		if ((k = dangerous_len(p)) > 0) {
+			for (i = 0; i < k; i++)
+				add(l, "\\x%02x", p[i]);
+			p += k - 1;
+		} else if (*p < 0x20 || *p == 0x7f || *p == '\\')
+			add(l, "\\x%02x", *p);
 		else
-			fputc(*p, f);
+			add(l, "%c", *p);
 	}
 }
 
+/* Not strftime: glibc's reads /etc/localtime, which a sandbox forbids. */
 static void
-print_time(FILE *f)
+add_time(struct line *l)
 {
-	char ts[32];
 	time_t t = time(NULL);
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fputs(ts, f);
+	add(l, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* One write(2) per line: lines of several workers never mix. */
+static void
+emit(int fd, struct line *l)
+{
+	const char *p = l->s;
+	ssize_t r;
+
+	if (l->n >= sizeof(l->s) - 1)
+		l->n = sizeof(l->s) - 2;
+	l->s[l->n++] = '\n';
+	while (l->n > 0) {
+		if ((r = write(fd, p, l->n)) <= 0)
+			return;
+		p += r;
+		l->n -= (size_t)r;
+	}
 }
 
 void
-log_access(const char *proto, const char *ip, int status, size_t bytes,
-    const char *path)
+log_access(const struct access *a)
 {
-	print_time(stdout);
-	if (log_ip && ip != NULL)
-		printf(" %s", ip);
-	printf(" %s %d %zu ", proto, status, bytes);
-	print_safe(stdout, path);
-	putchar('\n');
+	struct line l = {.n = 0};
+
+	add_time(&l);
+	if (a->ip != NULL && a->ip[0] != '\0')
+		add(&l, " %s", a->ip);
+	add(&l, " %s %s %d ", a->capsule, a->proto, a->status);
+	if (a->sent < a->due)
+		add(&l, "%zu/%zu ", a->sent, a->due);
+	else
+		add(&l, "%zu ", a->sent);
+	add_safe(&l, a->path);
+	emit(STDOUT_FILENO, &l);
 }
 
 void
 log_warn(const char *fmt, ...)
 {
+	struct line l = {.n = 0};
 	va_list ap;
+	int r;
 
-	print_time(stderr);
-	fputs(" kapsula: ", stderr);
+	if (!plain) {
+		add_time(&l);
+		add(&l, " kapsula[%ld]: ", (long)getpid());
+	}
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	r = vsnprintf(l.s + l.n, sizeof(l.s) - l.n, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (r > 0)
+		l.n += (size_t)r;
+	if (l.n >= sizeof(l.s))
+		l.n = sizeof(l.s) - 1;
+	emit(STDERR_FILENO, &l);
+}
+
+void
+log_format_ip(char *out, size_t outsz, const struct sockaddr *sa, int mode)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	out[0] = '\0';
+	if (mode == LOG_IP_OFF)
+		return;
+	if (sa->sa_family == AF_INET) {
+		a4 = ((const struct sockaddr_in *)sa)->sin_addr;
+		if (mode == LOG_IP_TRUNCATED)
+			a4.s_addr &= htonl(0xffffff00);
+		inet_ntop(AF_INET, &a4, out, (socklen_t)outsz);
+		if (mode == LOG_IP_TRUNCATED)
+			strncat(out, "/24", outsz - strlen(out) - 1);
+	} else if (sa->sa_family == AF_INET6) {
+		a6 = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+		if (mode == LOG_IP_TRUNCATED)
+			memset(a6.s6_addr + 6, 0, 10);
+		inet_ntop(AF_INET6, &a6, out, (socklen_t)outsz);
+		if (mode == LOG_IP_TRUNCATED)
+			strncat(out, "/48", outsz - strlen(out) - 1);
+	}
 }

@@ -1,15 +1,33 @@
 /*
  * log.h: the access log (one line per request, stdout) and the error log
- * (stderr). No client address unless the operator asks for it.
+ * (stderr). Each line is one write(2), so workers never interleave.
  */
 #ifndef KAPSULA_LOG_H
 #define KAPSULA_LOG_H
 
+#include <sys/socket.h>
+
 #include <stddef.h>
 
-void log_init(int with_ip);
-void log_access(const char *proto, const char *ip, int status, size_t bytes,
-    const char *path);
+struct access {
+	const char *capsule; /* the capsule's name, or "-" */
+	const char *proto;   /* "gemini", "gopher" */
+	const char *ip;      /* as log-ip allows, or NULL */
+	int status;
+	size_t sent; /* bytes written */
+	size_t due;  /* bytes of the reply: more than sent when cut short */
+	const char *path;
+};
+
+/* Lines without time stamp and name: what kapsula -n prints. */
+void log_set_plain(int);
+void log_access(const struct access *);
 void log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * The client address as mode (enum log_ip) allows: nothing, the network
+ * (IPv4 /24, IPv6 /48) or the whole address.
+ */
+void log_format_ip(char *out, size_t outsz, const struct sockaddr *, int mode);
 
 #endif

@@ -23,15 +23,17 @@
 #include <event2/util.h>
 #include <openssl/err.h>
 
+#include "gen.h"
 #include "log.h"
+#include "name.h"
 #include "net.h"
-#include "tree.h"
 
 #define WRITE_MIN  60          /* seconds any reply may take to send */
 #define WRITE_RATE (16 * 1024) /* bytes a second a reader must average */
 #define DRAIN_TIME 2           /* seconds to wait for the client's FIN */
-#define GRACE_TIME 10          /* seconds replies in flight get at shutdown */
+#define DRAIN_MAX  (64 * 1024) /* bytes read and dropped after a reply */
 #define PAUSE_MS   100         /* accept back-off after EMFILE */
+#define EDGE_LOGS  20          /* edge errors logged a minute, at most */
 
 enum state { C_HANDSHAKE, C_READ, C_WRITE, C_SHUTDOWN, C_DRAIN };
 
@@ -64,7 +66,7 @@ static int
 conn_wait(struct conn *c, short what, struct timeval tv)
 {
 	event_del(c->ev);
-	event_assign(c->ev, c->srv->base, c->fd, what, conn_cb, c);
+	event_assign(c->ev, c->w->base, c->fd, what, conn_cb, c);
 	event_add(c->ev, &tv);
 	return 1;
 }
@@ -86,7 +88,7 @@ ssl_wait(struct conn *c, int r, struct timeval tv)
 }
 
 void
-conn_reply(struct conn *c, int status, const char *data, size_t len)
+conn_reply(struct conn *c, enum status status, const char *data, size_t len)
 {
 	c->status = status;
 	c->out = data;
@@ -95,7 +97,7 @@ conn_reply(struct conn *c, int status, const char *data, size_t len)
 }
 
 void
-conn_replyf(struct conn *c, int status, const char *fmt, ...)
+conn_replyf(struct conn *c, enum status status, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -111,17 +113,12 @@ conn_replyf(struct conn *c, int status, const char *fmt, ...)
 }
 
 void
-conn_reply_own(struct conn *c, int status, char *data, size_t len)
+conn_reply_own(struct conn *c, enum status status, char *data, size_t len)
 {
 	free(c->own);
 	c->own = data;
 	if (data == NULL) {
-		if (c->proto == PROTO_GEMINI)
-			conn_replyf(c, 40, "40 Server out of memory\r\n");
-		else
-			conn_replyf(c, 40,
-			    "3Server out of memory\t\terror\t1"
-			    "\r\n.\r\n");
+		c->front->error(c, ST_TEMP_FAILURE, "Server out of memory");
 		return;
 	}
 	conn_reply(c, status, data, len);
@@ -130,21 +127,77 @@ conn_reply_own(struct conn *c, int status, char *data, size_t len)
 void
 conn_set_logpath(struct conn *c, const char *path)
 {
-	snprintf(c->logpath, sizeof(c->logpath), "%s", path);
+	size_t n = strlen(path);
+
+	/* Paths are bounded by the request: this never cuts one. */
+	if (n >= sizeof(c->logpath))
+		n = sizeof(c->logpath) - 1;
+	memcpy(c->logpath, path, n);
+	c->logpath[n] = '\0';
 }
 
-static const char *
-find_crlf(const char *p, size_t n)
+unsigned
+conn_local_port(const struct conn *c)
 {
-	const char *cr;
+	if (c->local.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&c->local)->sin_port);
+	if (c->local.ss_family == AF_INET6)
+		return ntohs(
+		    ((const struct sockaddr_in6 *)&c->local)->sin6_port);
+	return 0;
+}
 
-	while ((cr = memchr(p, '\r', n)) != NULL) {
-		n -= (size_t)(cr - p) + 1;
-		if (n > 0 && cr[1] == '\n')
-			return cr;
-		p = cr + 1;
+/*
+ * Failed handshakes and silent timeouts say something about the network
+ * or an attack, but a flood of them must not flood the log: a few a
+ * minute, then a count.
+ */
+static void
+edge_error(struct conn *c, const char *what)
+{
+	struct worker *w = c->w;
+
+	if (w->logged >= EDGE_LOGS) {
+		w->dropped++;
+		return;
 	}
-	return NULL;
+	w->logged++;
+	log_warn("%s%s%s on %s", c->ip[0] ? c->ip : "", c->ip[0] ? ": " : "",
+	    what, c->l->gl->spec->text);
+}
+
+static void
+stats_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	if (w->dropped > 0 || w->silent > 0)
+		log_warn("last minute: %u more failed handshakes or timeouts "
+		         "not logged; %u connections closed before a byte",
+		    w->dropped, w->silent);
+	w->logged = w->dropped = w->silent = 0;
+}
+
+/* Why a TLS handshake failed, in OpenSSL's words. */
+static void
+handshake_failed(struct conn *c, int r)
+{
+	char why[160] = "", msg[200];
+	unsigned long e;
+
+	/* Not a byte sent: a port scan or a health check; count it only. */
+	if (BIO_number_read(SSL_get_rbio(c->ssl)) == 0) {
+		c->w->silent++;
+		return;
+	}
+	if ((e = ERR_peek_last_error()) != 0)
+		ERR_error_string_n(e, why, sizeof(why));
+	else if (SSL_get_error(c->ssl, r) == SSL_ERROR_SYSCALL)
+		snprintf(why, sizeof(why), "connection closed");
+	snprintf(msg, sizeof(msg), "TLS handshake failed (%s)", why);
+	edge_error(c, msg);
 }
 
 /*
@@ -166,29 +219,11 @@ set_write_deadline(struct conn *c)
 static int
 conn_parse(struct conn *c)
 {
-	const char *eol;
-	size_t len;
+	long len = c->front->frame(c->req, c->reqlen, c->eof);
 
-	if (c->proto == PROTO_GEMINI) {
-		/* Only CRLF ends a Gemini request: a bare LF waits. */
-		eol = find_crlf(c->req, c->reqlen);
-		if (eol == NULL && c->reqlen < REQ_MAX + 2)
-			return 1;
-		len = eol ? (size_t)(eol - c->req) : c->reqlen;
-		if (len > REQ_MAX)
-			conn_replyf(c, 59,
-			    "59 Request longer than %d bytes\r\n", REQ_MAX);
-		else
-			gemini_handle(c, c->req, len);
-	} else {
-		eol = memchr(c->req, '\n', c->reqlen);
-		if (eol == NULL && !c->eof && c->reqlen < REQ_MAX + 2)
-			return 1;
-		len = eol ? (size_t)(eol - c->req) : c->reqlen;
-		if (len > 0 && c->req[len - 1] == '\r')
-			len--;
-		gopher_handle(c, c->req, len);
-	}
+	if (len < 0)
+		return 1;
+	c->front->handle(c, c->req, (size_t)len);
 	set_write_deadline(c);
 	c->state = C_WRITE;
 	return 0;
@@ -203,7 +238,9 @@ do_handshake(struct conn *c)
 		c->state = C_READ;
 		return 0;
 	}
-	return ssl_wait(c, r, remaining(&c->deadline));
+	if ((r = ssl_wait(c, r, remaining(&c->deadline))) == -1)
+		handshake_failed(c, r);
+	return r;
 }
 
 static int
@@ -232,6 +269,7 @@ do_read(struct conn *c)
 				return -1;
 		}
 		c->reqlen += (size_t)r;
+		c->got += (size_t)r;
 		c->req[c->reqlen] = '\0';
 		if (conn_parse(c) == 0)
 			return 0;
@@ -292,10 +330,13 @@ static int
 do_drain(struct conn *c)
 {
 	char junk[4096];
-	ssize_t r;
+	ssize_t r = 0;
 
-	while ((r = read(c->fd, junk, sizeof(junk))) > 0)
-		;
+	/* A client that keeps sending gets 64 KiB of our patience. */
+	while (c->got < DRAIN_MAX && (r = read(c->fd, junk, sizeof(junk))) > 0)
+		c->got += (size_t)r;
+	if (c->got >= DRAIN_MAX)
+		return -1;
 	if (r == -1 && (errno == EAGAIN || errno == EINTR))
 		return conn_wait(c, EV_READ, remaining(&c->deadline));
 	return -1;
@@ -341,6 +382,18 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	if (what & EV_TIMEOUT) {
 		/* A silent client or a stalled reader: let it go. */
+		if (c->state == C_HANDSHAKE || c->state == C_READ) {
+			if (c->got == 0 &&
+			    (c->ssl == NULL ||
+			        BIO_number_read(SSL_get_rbio(c->ssl)) == 0))
+				c->w->silent++;
+			else
+				edge_error(
+				    c, c->state == C_HANDSHAKE
+				           ? "timed out in the TLS handshake"
+				           : "timed out before a whole "
+				             "request line");
+		}
 		conn_free(c);
 		return;
 	}
@@ -348,69 +401,89 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-listeners_enable(struct server *srv, int on)
+listeners_enable(struct worker *w, int on)
 {
 	size_t i;
 
-	for (i = 0; i < srv->nls; i++) {
-		if (srv->ls[i].lev == NULL)
+	for (i = 0; i < w->nls; i++) {
+		if (w->ls[i].lev == NULL)
 			continue;
 		if (on)
-			evconnlistener_enable(srv->ls[i].lev);
+			evconnlistener_enable(w->ls[i].lev);
 		else
-			evconnlistener_disable(srv->ls[i].lev);
+			evconnlistener_disable(w->ls[i].lev);
 	}
-	srv->paused = !on;
+	w->paused = !on;
 }
 
 static void
 conn_free(struct conn *c)
 {
-	struct server *srv = c->srv;
+	struct worker *w = c->w;
+	struct access a = {
+	    .capsule = c->cap != NULL ? c->cap->cc->name : "-",
+	    .proto = c->front->name,
+	    .ip = c->ip,
+	    .status = (int)c->status,
+	    .sent = c->outoff,
+	    .due = c->outlen,
+	    .path = c->logpath,
+	};
 
-	if (c->status != 0)
-		log_access(c->proto == PROTO_GEMINI ? "gemini" : "gopher",
-		    c->ip, c->status, c->outoff, c->logpath);
+	if (c->status != ST_NONE)
+		log_access(&a);
 	if (c->ssl != NULL)
 		SSL_free(c->ssl);
 	event_free(c->ev);
 	close(c->fd);
-	snapshot_unref(c->snap);
+	gen_unref(c->gen);
 	free(c->own);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
-		srv->conns = c->next;
+		w->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	free(c);
-	srv->nconns--;
-	if (srv->stopping) {
-		if (srv->nconns == 0)
-			event_base_loopexit(srv->base, NULL);
-	} else if (srv->paused && srv->nconns < srv->conf->max_conns &&
-	           !evtimer_pending(srv->resume, NULL)) {
-		listeners_enable(srv, 1);
+	w->nconns--;
+	if (w->stopping) {
+		if (w->nconns == 0)
+			event_base_loopexit(w->base, NULL);
+	} else if (w->paused && w->nconns < w->max_conns &&
+	           !evtimer_pending(w->resume, NULL)) {
+		listeners_enable(w, 1);
 	}
 }
 
-static void
-conn_addresses(struct conn *c, const struct sockaddr *peer, int peerlen)
+/* SNI picks the capsule among those on this address; else the first. */
+static int
+sni_cb(SSL *ssl, int *alert, void *arg)
 {
-	socklen_t len = sizeof(c->local);
+	struct conn *c = SSL_get_app_data(ssl);
+	const struct gen_listener *gl;
+	const struct capsule *cap;
+	const char *name;
+	size_t i, j;
 
-	if (getsockname(c->fd, (struct sockaddr *)&c->local, &len) == -1)
-		memset(&c->local, 0, sizeof(c->local));
-	if (c->local.ss_family == AF_INET)
-		c->local_port =
-		    ntohs(((struct sockaddr_in *)&c->local)->sin_port);
-	else if (c->local.ss_family == AF_INET6)
-		c->local_port =
-		    ntohs(((struct sockaddr_in6 *)&c->local)->sin6_port);
-	if (c->srv->conf->log_ip &&
-	    getnameinfo(peer, (socklen_t)peerlen, c->ip, sizeof(c->ip), NULL, 0,
-	        NI_NUMERICHOST) != 0)
-		c->ip[0] = '\0';
+	(void)alert;
+	(void)arg;
+	if (c == NULL ||
+	    (name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) == NULL)
+		return SSL_TLSEXT_ERR_OK;
+	gl = c->l->gl;
+	for (i = 0; i < gl->ncaps; i++) {
+		cap = &c->gen->caps[gl->caps[i]];
+		for (j = 0; j < cap->nnames; j++) {
+			if (!name_equal(cap->names[j], name))
+				continue;
+			if (cap != c->cap &&
+			    SSL_set_SSL_CTX(ssl, cap->ctx) == NULL)
+				return SSL_TLSEXT_ERR_ALERT_FATAL;
+			c->cap = cap;
+			return SSL_TLSEXT_ERR_OK;
+		}
+	}
+	return SSL_TLSEXT_ERR_OK;
 }
 
 static void
@@ -418,44 +491,53 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *peer,
     int peerlen, void *arg)
 {
 	struct listener *l = arg;
-	struct server *srv = l->srv;
-	struct timeval t = {srv->conf->timeout, 0};
+	struct worker *w = l->w;
+	struct timeval t = {w->timeout, 0};
+	socklen_t len;
 	struct conn *c;
 	int one = 1;
 
 	(void)lev;
+	(void)peerlen;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto err;
-	c->srv = srv;
+	c->w = w;
+	c->l = l;
 	c->fd = fd;
-	c->proto = l->proto;
-	if ((c->ev = event_new(srv->base, fd, 0, conn_cb, c)) == NULL)
+	c->front = l->front;
+	c->gen = w->gen;
+	c->cap = &w->gen->caps[l->gl->caps[0]];
+	if ((c->ev = event_new(w->base, fd, 0, conn_cb, c)) == NULL)
 		goto err;
-	if (l->proto == PROTO_GEMINI) {
-		if ((c->ssl = SSL_new(srv->ctx)) == NULL ||
+	if (c->front->tls) {
+		if ((c->ssl = SSL_new(c->cap->ctx)) == NULL ||
 		    !SSL_set_fd(c->ssl, fd))
 			goto err;
+		SSL_set_app_data(c->ssl, c);
 		SSL_set_accept_state(c->ssl);
 		c->state = C_HANDSHAKE;
 	} else {
 		c->state = C_READ;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	conn_addresses(c, peer, peerlen);
+	len = sizeof(c->local);
+	if (getsockname(fd, (struct sockaddr *)&c->local, &len) == -1)
+		memset(&c->local, 0, sizeof(c->local));
+	log_format_ip(c->ip, sizeof(c->ip), peer, w->log_ip);
 	now(&c->deadline);
 	timeradd(&c->deadline, &t, &c->deadline);
-	c->snap = srv->snap;
-	snapshot_ref(c->snap);
+	gen_ref(c->gen);
 	conn_set_logpath(c, "-");
-	c->next = srv->conns;
+	c->next = w->conns;
 	if (c->next != NULL)
 		c->next->prev = c;
-	srv->conns = c;
-	if (++srv->nconns >= srv->conf->max_conns)
-		listeners_enable(srv, 0);
+	w->conns = c;
+	if (++w->nconns >= w->max_conns)
+		listeners_enable(w, 0);
 	conn_step(c);
 	return;
 err:
+	log_warn("out of memory for a new connection");
 	if (c != NULL) {
 		if (c->ev != NULL)
 			event_free(c->ev);
@@ -468,12 +550,12 @@ err:
 static void
 resume_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct server *srv = arg;
+	struct worker *w = arg;
 
 	(void)fd;
 	(void)what;
-	if (!srv->stopping && srv->nconns < srv->conf->max_conns)
-		listeners_enable(srv, 1);
+	if (!w->stopping && w->nconns < w->max_conns)
+		listeners_enable(w, 1);
 }
 
 /*
@@ -484,7 +566,7 @@ static void
 accept_error_cb(struct evconnlistener *lev, void *arg)
 {
 	struct listener *l = arg;
-	struct server *srv = l->srv;
+	struct worker *w = l->w;
 	struct timeval t = {0, PAUSE_MS * 1000};
 	static time_t last;
 	time_t t0 = time(NULL);
@@ -492,120 +574,121 @@ accept_error_cb(struct evconnlistener *lev, void *arg)
 	(void)lev;
 	/* Once a minute tells the operator; ten times a second floods. */
 	if (t0 - last >= 60) {
-		log_warn("accept on %s: %s; pausing %d ms at a time", l->name,
-		    strerror(errno), PAUSE_MS);
+		log_warn("accept on %s: %s; pausing %d ms at a time",
+		    l->gl->spec->text, strerror(errno), PAUSE_MS);
 		last = t0;
 	}
-	listeners_enable(srv, 0);
-	evtimer_add(srv->resume, &t);
+	listeners_enable(w, 0);
+	evtimer_add(w->resume, &t);
 }
 
 int
-server_listen(struct server *srv, enum proto proto, const char *addr)
+worker_init(struct worker *w, struct event_base *base, struct gen *g,
+    const int *fds, unsigned nworkers)
 {
-	struct sockaddr_storage ss;
+	struct timeval minute = {60, 0};
 	struct listener *l;
-	int len = sizeof(ss);
-	unsigned flags =
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
+	size_t i;
 
-	memset(&ss, 0, sizeof(ss));
-	if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &len) ==
-	    -1) {
-		log_warn("%s: not an address:port (try 0.0.0.0:1965 or "
-		         "[::]:1965)",
-		    addr);
+	memset(w, 0, sizeof(*w));
+	w->base = base;
+	w->gen = g;
+	w->timeout = g->conf->timeout;
+	w->log_ip = (int)g->conf->log_ip;
+	/* The connection cap is shared out: each worker takes its part. */
+	w->max_conns = (g->conf->max_conns + nworkers - 1) / nworkers;
+	if ((w->resume = evtimer_new(base, resume_cb, w)) == NULL ||
+	    (w->stats = event_new(base, -1, EV_PERSIST, stats_cb, w)) == NULL ||
+	    event_add(w->stats, &minute) == -1)
 		return -1;
+	if ((w->ls = calloc(g->nls + 1, sizeof(*w->ls))) == NULL)
+		return -1;
+	for (i = 0; i < g->ncaps; i++)
+		if (g->caps[i].ctx != NULL)
+			SSL_CTX_set_tlsext_servername_callback(
+			    g->caps[i].ctx, sni_cb);
+	for (i = 0; i < g->nls; i++) {
+		l = &w->ls[w->nls];
+		l->w = w;
+		l->gl = &g->ls[i];
+		l->front = g->ls[i].proto == PROTO_GEMINI ? &gemini_front
+		                                          : &gopher_front;
+		l->lev = evconnlistener_new(base, accept_cb, l,
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fds[i]);
+		if (l->lev == NULL)
+			return -1;
+		evconnlistener_set_error_cb(l->lev, accept_error_cb);
+		w->nls++;
 	}
-	if (srv->resume == NULL &&
-	    (srv->resume = evtimer_new(srv->base, resume_cb, srv)) == NULL)
-		return -1;
-	if (srv->nls == LISTEN_MAX) {
-		log_warn("%s: at most %d listeners", addr, LISTEN_MAX);
-		return -1;
-	}
-	/* The v6 socket is v6-only so a v4 socket can share the port. */
-	if (ss.ss_family == AF_INET6)
-		flags |= LEV_OPT_BIND_IPV6ONLY;
-	l = &srv->ls[srv->nls];
-	memset(l, 0, sizeof(*l));
-	l->srv = srv;
-	l->proto = proto;
-	snprintf(l->name, sizeof(l->name), "%s", addr);
-	l->lev = evconnlistener_new_bind(
-	    srv->base, accept_cb, l, flags, 511, (struct sockaddr *)&ss, len);
-	if (l->lev == NULL) {
-		log_warn("cannot listen on %s: %s%s", addr, strerror(errno),
-		    errno == EACCES       ? " (ports below 1024 need root or "
-		                            "CAP_NET_BIND_SERVICE; or choose "
-		                            "another port)"
-		    : errno == EADDRINUSE ? " (another server holds it; "
-		                            "choose another port)"
-		                          : "");
-		return -1;
-	}
-	evconnlistener_set_error_cb(l->lev, accept_error_cb);
-	srv->nls++;
 	return 0;
 }
 
 static void
 grace_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct server *srv = arg;
+	struct worker *w = arg;
 
 	(void)fd;
 	(void)what;
-	log_warn("shutdown: %zu connection(s) still open after %d s; closing",
-	    srv->nconns, GRACE_TIME);
-	while (srv->conns != NULL)
-		conn_free(srv->conns);
-	event_base_loopexit(srv->base, NULL);
+	log_warn("%zu connection(s) still open at the end of the grace "
+	         "time; closing",
+	    w->nconns);
+	while (w->conns != NULL)
+		conn_free(w->conns);
+	event_base_loopexit(w->base, NULL);
 }
 
-/* Stop accepting, drop clients that sent no request, finish the rest. */
+/*
+ * Stop accepting and finish what is in flight. At shutdown, clients that
+ * sent no request yet are dropped; at a reload they are served, since the
+ * new workers will not see them.
+ */
 void
-server_stop(struct server *srv)
+worker_stop(struct worker *w, int grace, int drop_idle)
 {
-	struct timeval t = {GRACE_TIME, 0};
+	struct timeval t = {grace, 0};
 	struct conn *c, *next;
 	size_t i;
 
-	if (srv->stopping)
+	if (w->stopping)
 		return;
-	srv->stopping = 1;
-	for (i = 0; i < srv->nls; i++) {
-		if (srv->ls[i].lev != NULL)
-			evconnlistener_free(srv->ls[i].lev);
-		srv->ls[i].lev = NULL;
+	w->stopping = 1;
+	for (i = 0; i < w->nls; i++) {
+		if (w->ls[i].lev != NULL)
+			evconnlistener_free(w->ls[i].lev);
+		w->ls[i].lev = NULL;
 	}
-	for (c = srv->conns; c != NULL; c = next) {
+	for (c = w->conns; drop_idle && c != NULL; c = next) {
 		next = c->next;
 		if (c->state == C_HANDSHAKE || c->state == C_READ)
 			conn_free(c);
 	}
-	if (srv->nconns == 0) {
-		event_base_loopexit(srv->base, NULL);
+	if (w->nconns == 0) {
+		event_base_loopexit(w->base, NULL);
 		return;
 	}
-	if ((srv->grace = evtimer_new(srv->base, grace_cb, srv)) != NULL)
-		evtimer_add(srv->grace, &t);
+	if ((w->grace = evtimer_new(w->base, grace_cb, w)) != NULL)
+		evtimer_add(w->grace, &t);
 }
 
 void
-server_free(struct server *srv)
+worker_free(struct worker *w)
 {
 	size_t i;
 
-	while (srv->conns != NULL)
-		conn_free(srv->conns);
-	for (i = 0; i < srv->nls; i++)
-		if (srv->ls[i].lev != NULL)
-			evconnlistener_free(srv->ls[i].lev);
-	srv->nls = 0;
-	if (srv->resume != NULL)
-		event_free(srv->resume);
-	if (srv->grace != NULL)
-		event_free(srv->grace);
-	srv->resume = srv->grace = NULL;
+	while (w->conns != NULL)
+		conn_free(w->conns);
+	for (i = 0; i < w->nls; i++)
+		if (w->ls[i].lev != NULL)
+			evconnlistener_free(w->ls[i].lev);
+	free(w->ls);
+	w->ls = NULL;
+	w->nls = 0;
+	if (w->resume != NULL)
+		event_free(w->resume);
+	if (w->grace != NULL)
+		event_free(w->grace);
+	if (w->stats != NULL)
+		event_free(w->stats);
+	w->resume = w->grace = w->stats = NULL;
 }

@@ -1,103 +1,119 @@
 /*
- * net.h: listeners and the life of one connection, shared by both
- * protocols: accept, TLS (Gemini only), read one request line under a
- * deadline, write prepared bytes, close cleanly.
+ * net.h: a worker's listeners and the life of one connection, shared by
+ * both protocols: accept, TLS (Gemini only), read one request line under a
+ * deadline, write prepared bytes, close cleanly. The protocols are fronts.
  */
 #ifndef KAPSULA_NET_H
 #define KAPSULA_NET_H
 
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <stddef.h>
 #include <openssl/ssl.h>
 
-#define REQ_MAX    1024 /* longest request line, CRLF excluded */
-#define LISTEN_MAX 32   /* listeners, both protocols together */
+#include "conf.h"
+#include "status.h"
 
-enum proto { PROTO_GEMINI, PROTO_GOPHER };
+#define REQ_MAX 1024 /* longest request line, CRLF excluded */
 
 struct event;
 struct event_base;
 struct evconnlistener;
-struct snapshot;
+struct gen;
+struct gen_listener;
+struct capsule;
+struct conn;
 
-struct config {
-	const char *root;
-	const char *hostname;
-	const char *certs;
-	const char *gopher_host; /* advertised; default: hostname */
-	unsigned gopher_port;    /* advertised; default: first listener */
-	unsigned gemini_port;    /* of the first Gemini listener, for feeds */
-	int timeout;             /* seconds for handshake + request line */
-	size_t max_conns;
-	int log_ip;
+/* What a protocol gives the connection core: the core has no `if gemini`. */
+struct front {
+	const char *name; /* for the access log: "gemini", "gopher" */
+	int tls;
+	/*
+	 * The length of the request line at the start of req (its end
+	 * excluded), or -1 to wait for more bytes; eof: the client
+	 * half-closed. A line past REQ_MAX is handed on whole: handle says no.
+	 */
+	long (*frame)(const char *req, size_t len, int eof);
+	void (*handle)(struct conn *, const char *line, size_t len);
+	/* An error reply in the protocol's own form, msg in plain words. */
+	void (*error)(struct conn *, enum status, const char *msg);
 };
+
+extern const struct front gemini_front;
+extern const struct front gopher_front;
 
 struct listener {
 	struct evconnlistener *lev;
-	struct server *srv;
-	enum proto proto;
-	char name[64]; /* "[::]:1965", for messages */
+	struct worker *w;
+	const struct gen_listener *gl;
+	const struct front *front;
 };
 
-struct conn;
-
-struct server {
+struct worker {
 	struct event_base *base;
-	SSL_CTX *ctx;
-	struct snapshot *snap;
-	const struct config *conf;
-	struct listener ls[LISTEN_MAX]; /* fixed: callbacks point into it */
+	struct gen *gen;
+	struct listener *ls;
 	size_t nls;
+	size_t max_conns; /* this worker's share */
+	int timeout;
+	int log_ip;
 	struct event
 	    *resume; /* re-enables accept after EMFILE or a full house */
 	struct event *grace; /* ends a shutdown that takes too long */
+	struct event *stats; /* the bounded-rate summary of dropped errors */
 	struct conn *conns;  /* every open connection, newest first */
 	size_t nconns;
 	int paused;
 	int stopping;
+	/* Edge errors (failed handshakes, timeouts), logged at a bounded rate.
+	 */
+	unsigned logged, dropped, silent;
 };
 
 struct conn {
 	struct conn *prev;
 	struct conn *next;
-	struct server *srv;
-	struct snapshot *snap; /* holds the reply bytes alive */
+	struct worker *w;
+	const struct listener *l;
+	const struct front *front;
+	struct gen *gen;           /* holds the reply bytes alive */
+	const struct capsule *cap; /* Gemini: chosen by SNI; Gopher: fixed */
 	struct event *ev;
 	SSL *ssl;
 	int fd;
-	enum proto proto;
 	int state;
 	struct timeval deadline; /* handshake + request line; then the reply */
 	struct sockaddr_storage local;
-	unsigned local_port;
 	char ip[64];
 	char req[REQ_MAX + 3];
 	size_t reqlen;
-	int eof; /* the client half-closed after sending bytes */
+	size_t got; /* bytes the client sent at all */
+	int eof;    /* the client half-closed after sending bytes */
 	const char *out;
 	char *own; /* a reply made for this request, freed with it */
 	size_t outlen;
 	size_t outoff;
-	int status;
-	char logpath[256];
-	char small[REQ_MAX + 256]; /* error replies are built here */
+	enum status status;
+	char logpath[REQ_MAX + 1];
+	char small[META_MAX + 256]; /* short replies are built here */
 };
 
-int server_listen(struct server *, enum proto, const char *addr);
-void server_stop(struct server *);
-void server_free(struct server *);
+/* A worker serving gen on the sockets fds[i] of gen's listeners. */
+int worker_init(struct worker *, struct event_base *, struct gen *,
+    const int *fds, unsigned nworkers);
+/* Stop accepting; finish replies in flight within grace seconds. */
+void worker_stop(struct worker *, int grace, int drop_idle);
+void worker_free(struct worker *);
 
-/* For the protocol fronts: queue a reply held elsewhere, or a copy. */
-void conn_reply(struct conn *, int status, const char *data, size_t len);
-void conn_replyf(struct conn *, int status, const char *fmt, ...)
+/* For the fronts: queue a reply held elsewhere, or a copy. */
+void conn_reply(struct conn *, enum status, const char *data, size_t len);
+void conn_replyf(struct conn *, enum status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Takes a malloc'd reply (or NULL after a failed allocation). */
-void conn_reply_own(struct conn *, int status, char *data, size_t len);
+/* Takes a malloc'd reply; NULL after a failed allocation is answered. */
+void conn_reply_own(struct conn *, enum status, char *data, size_t len);
 void conn_set_logpath(struct conn *, const char *);
-
-/* The protocol fronts (gemini.c, gopher.c). */
-void gemini_handle(struct conn *, const char *line, size_t len);
-void gopher_handle(struct conn *, const char *line, size_t len);
+/* The port the client connected to. */
+unsigned conn_local_port(const struct conn *);
 
 #endif

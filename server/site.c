@@ -61,7 +61,8 @@ lookup_sorted(const struct snapshot *s, size_t nsorted, const char *path)
 }
 
 static int
-add_listing(struct snapshot *s, size_t nsorted, size_t i)
+add_listing(
+    struct snapshot *s, size_t nsorted, size_t i, const struct tree_opts *o)
 {
 	struct buf g = {0};
 	const char *dir = s->nodes[i].path, *p, *name;
@@ -85,14 +86,14 @@ add_listing(struct snapshot *s, size_t nsorted, size_t i)
 	if (g.oom)
 		return -1;
 	rc = tree_set_reply(
-	    &s->nodes[i], "text/gemini", lang_from_path(dir), g.data, g.len);
+	    &s->nodes[i], "text/gemini", tree_lang(o, dir), g.data, g.len);
 	buf_free(&g);
 	return rc;
 }
 
 static int
-add_text_version(
-    struct snapshot *s, size_t nsorted, size_t i, const struct render_opts *ro)
+add_text_version(struct snapshot *s, size_t nsorted, size_t i,
+    const struct render_opts *ro, const struct tree_opts *to)
 {
 	char path[URI_MAX * 2];
 	struct render_opts o = *ro;
@@ -113,8 +114,8 @@ add_text_version(
 	/* tree_add may move the array: nothing of nodes[i] is used below. */
 	if ((n = tree_add(s, path)) == NULL)
 		goto err;
-	rc = tree_set_reply(
-	    n, "text/plain", lang_from_path(path), t.data, t.len);
+	rc =
+	    tree_set_reply(n, "text/plain", tree_lang(to, path), t.data, t.len);
 	buf_free(&t);
 	return rc;
 err:
@@ -133,7 +134,8 @@ entry_cmp(const void *a, const void *b)
 
 static int
 add_feed_node(struct snapshot *s, size_t nsorted, const char *dir,
-    const char *name, const char *mime, const struct buf *b)
+    const char *name, const char *mime, const struct buf *b,
+    const struct tree_opts *o)
 {
 	char path[URI_MAX * 2];
 	struct node *n;
@@ -144,7 +146,7 @@ add_feed_node(struct snapshot *s, size_t nsorted, const char *dir,
 		return 0; /* a real file of that name wins */
 	if ((n = tree_add(s, path)) == NULL)
 		return -1;
-	return tree_set_reply(n, mime, lang_from_path(path), b->data, b->len);
+	return tree_set_reply(n, mime, tree_lang(o, path), b->data, b->len);
 }
 
 /* Every dated gemtext page under a language folder is an entry. */
@@ -183,6 +185,7 @@ add_feeds(
 	home = lookup_sorted(s, nsorted, idx);
 	fi.lang = lang_from_path(dir);
 	fi.dir = dir;
+	fi.author = o->author;
 	fi.title = NULL;
 	if (home != NULL) {
 		body = body_of(home, &len);
@@ -199,9 +202,9 @@ add_feeds(
 		goto err;
 	/* The entries point into nodes: add the feed nodes last. */
 	if (add_feed_node(s, nsorted, dir, "atom.xml", "application/atom+xml",
-	        &atom) == -1 ||
-	    add_feed_node(s, nsorted, dir, "feed.gmi", "text/gemini", &sub) ==
-	        -1)
+	        &atom, o) == -1 ||
+	    add_feed_node(
+	        s, nsorted, dir, "feed.gmi", "text/gemini", &sub, o) == -1)
 		goto err;
 	rc = 0;
 err:
@@ -221,13 +224,13 @@ is_folder(void *arg, const char *path)
 }
 
 static int
-render_node(struct snapshot *s, struct node *n, const struct render_opts *ro)
+render_node(struct snapshot *s, struct node *n, const struct tree_opts *to)
 {
 	char self[URI_MAX * 2], text[URI_MAX * 2];
-	struct render_opts o = *ro;
+	struct render_opts o = {.host = to->gopher_host, .width = RENDER_WIDTH};
 	struct buf m = {0};
 	const char *body;
-	size_t len;
+	size_t len, v;
 
 	if (join(self, sizeof(self), n->path, n->is_dir ? "index.gmi" : "") ==
 	        -1 ||
@@ -238,12 +241,20 @@ render_node(struct snapshot *s, struct node *n, const struct render_opts *ro)
 	o.is_folder = is_folder;
 	o.arg = s;
 	body = body_of(n, &len);
-	if (render_menu(&m, body, len, &o) == -1) {
-		buf_free(&m);
+	if ((n->gopher = calloc(s->nviews, sizeof(*n->gopher))) == NULL)
 		return -1;
+	for (v = 0; v < s->nviews; v++) {
+		o.port = to->gopher_ports[v];
+		if (render_menu(&m, body, len, &o) == -1) {
+			buf_free(&m);
+			return -1;
+		}
+		n->gopher[v].data = buf_take(&m, &n->gopher[v].len);
+		if (n->gopher[v].data == NULL)
+			return -1;
+		s->bytes += n->gopher[v].len;
 	}
-	n->gopher = buf_take(&m, &n->gopher_len);
-	return n->gopher ? 0 : -1;
+	return 0;
 }
 
 /* A folder's index.gmi node, or NULL (the snapshot must be sorted). */
@@ -271,7 +282,6 @@ alias_index(struct snapshot *s, struct node *dir)
 	dir->reply_len = n->reply_len;
 	dir->hdr_len = n->hdr_len;
 	dir->gopher = n->gopher;
-	dir->gopher_len = n->gopher_len;
 }
 
 static int
@@ -284,14 +294,12 @@ int
 site_derive(
     struct snapshot *s, const struct tree_opts *o, char *err, size_t errsz)
 {
-	struct render_opts ro = {.host = o->gopher_host,
-	    .port = o->gopher_port,
-	    .width = RENDER_WIDTH};
+	struct render_opts ro = {.host = o->gopher_host, .width = RENDER_WIDTH};
 	size_t i, nsorted = s->n;
 
 	for (i = 0; i < nsorted; i++)
 		if (s->nodes[i].is_dir && !has_index(s, &s->nodes[i]) &&
-		    add_listing(s, nsorted, i) == -1)
+		    add_listing(s, nsorted, i, o) == -1)
 			goto err;
 	for (i = 0; i < nsorted; i++) {
 		if (s->nodes[i].is_dir) {
@@ -300,22 +308,20 @@ site_derive(
 			    add_feeds(s, nsorted, i, o) == -1)
 				goto err;
 		} else if (is_gemtext(&s->nodes[i]) &&
-		           add_text_version(s, nsorted, i, &ro) == -1)
+		           add_text_version(s, nsorted, i, &ro, o) == -1)
 			goto err;
 	}
 	tree_sort(s);
 	for (i = 0; i < s->n; i++)
 		if (!s->nodes[i].is_dir || !has_index(s, &s->nodes[i]))
 			if (is_gemtext(&s->nodes[i]) &&
-			    render_node(s, &s->nodes[i], &ro) == -1)
+			    render_node(s, &s->nodes[i], o) == -1)
 				goto err;
 	for (i = 0; i < s->n; i++)
 		if (s->nodes[i].is_dir && s->nodes[i].reply == NULL)
 			alias_index(s, &s->nodes[i]);
 	for (i = 0; i < s->n; i++)
-		s->bytes += s->nodes[i].alias ? 0
-		                              : s->nodes[i].reply_len +
-		                                    s->nodes[i].gopher_len;
+		s->bytes += s->nodes[i].alias ? 0 : s->nodes[i].reply_len;
 	return 0;
 err:
 	snprintf(err, errsz, "out of memory while preparing pages");

@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "conf.h"
 #include "tls.h"
 
 #define CERT_DAYS (20 * 365) /* long-lived: TOFU clients pin it */
@@ -48,19 +49,6 @@ read_key(const char *path)
 	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
 	return k;
-}
-
-static X509 *
-read_cert(const char *path)
-{
-	X509 *x;
-	FILE *f;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	return x;
 }
 
 /* O_EXCL: never overwrite, even if another start raced us. */
@@ -100,21 +88,31 @@ make_key(const char *path)
 	return k;
 }
 
+/* The name and every alias; "localhost" is also its loopback addresses. */
 static int
-add_san(X509 *x, const char *host)
+add_san(X509 *x, const char *const *names, size_t n)
 {
-	char san[512];
+	char san[ALIAS_MAX * (NAME_MAX_LEN + 8) + 64];
 	unsigned char ip[16];
 	X509V3_CTX v3;
 	X509_EXTENSION *ext;
+	size_t i, o = 0;
 
-	if (inet_pton(AF_INET, host, ip) == 1 ||
-	    inet_pton(AF_INET6, host, ip) == 1)
-		snprintf(san, sizeof(san), "IP:%s", host);
-	else if (strcmp(host, "localhost") == 0)
-		snprintf(san, sizeof(san), "DNS:%s,IP:127.0.0.1,IP:::1", host);
-	else
-		snprintf(san, sizeof(san), "DNS:%s", host);
+	san[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (inet_pton(AF_INET, names[i], ip) == 1 ||
+		    inet_pton(AF_INET6, names[i], ip) == 1)
+			o += (size_t)snprintf(san + o, sizeof(san) - o,
+			    "%sIP:%s", o ? "," : "", names[i]);
+		else
+			o += (size_t)snprintf(san + o, sizeof(san) - o,
+			    "%sDNS:%s%s", o ? "," : "", names[i],
+			    strcmp(names[i], "localhost") == 0
+			        ? ",IP:127.0.0.1,IP:::1"
+			        : "");
+		if (o >= sizeof(san))
+			return -1;
+	}
 	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
 	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
 	if (ext == NULL)
@@ -125,8 +123,9 @@ add_san(X509 *x, const char *host)
 }
 
 static X509 *
-make_cert(EVP_PKEY *k, const char *host)
+make_cert(EVP_PKEY *k, const char *const *names, size_t nnames)
 {
+	const char *host = names[0];
 	X509 *x = NULL;
 	X509_NAME *name;
 	BIGNUM *bn = NULL;
@@ -147,7 +146,7 @@ make_cert(EVP_PKEY *k, const char *host)
 	if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
 	        (const unsigned char *)host, -1, -1, 0) ||
 	    !X509_set_issuer_name(x, name) || !X509_set_pubkey(x, k) ||
-	    add_san(x, host) == -1 || !X509_sign(x, k, EVP_sha256()))
+	    add_san(x, names, nnames) == -1 || !X509_sign(x, k, EVP_sha256()))
 		goto err;
 	BN_free(bn);
 	ASN1_INTEGER_free(serial);
@@ -176,38 +175,95 @@ write_cert(const char *path, X509 *x)
 }
 
 static void
-fingerprint(X509 *x, char *fp, size_t fpsz)
+hex_colons(const unsigned char *md, unsigned int n, char *fp, size_t fpsz)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
+	unsigned int i;
 	size_t o = 0;
 
-	if (!X509_digest(x, EVP_sha256(), md, &n))
-		n = 0;
 	fp[0] = '\0';
 	for (i = 0; i < n && o + 4 <= fpsz; i++)
 		o += (size_t)snprintf(
 		    fp + o, fpsz - o, i ? ":%02X" : "%02X", md[i]);
 }
 
+/* The certificate's SHA-256, and its public key's: the pin TOFU shows. */
+static void
+fingerprints(X509 *x, struct tls_ids *ids)
+{
+	unsigned char md[EVP_MAX_MD_SIZE], *der = NULL;
+	unsigned int n = 0;
+	int len;
+
+	if (!X509_digest(x, EVP_sha256(), md, &n))
+		n = 0;
+	hex_colons(md, n, ids->cert_sha256, sizeof(ids->cert_sha256));
+	n = 0;
+	if ((len = i2d_PUBKEY(X509_get0_pubkey(x), &der)) > 0 &&
+	    !EVP_Digest(der, (size_t)len, md, &n, EVP_sha256(), NULL))
+		n = 0;
+	OPENSSL_free(der);
+	hex_colons(md, n, ids->key_sha256, sizeof(ids->key_sha256));
+}
+
+/* Says why OpenSSL refused a certificate, in words an operator can act on. */
+static void
+cert_refused(char *err, size_t errsz, const char *cpath, X509 *x)
+{
+	unsigned long e = ERR_peek_last_error();
+	EVP_PKEY *pk = X509_get0_pubkey(x);
+
+	if (ERR_GET_REASON(e) == SSL_R_EE_KEY_TOO_SMALL)
+		snprintf(err, errsz,
+		    "%s: its %d-bit %s key is too small for OpenSSL's "
+		    "security level; use an ECDSA P-256 or a 2048-bit RSA key",
+		    cpath, pk ? EVP_PKEY_get_bits(pk) : 0,
+		    pk ? EVP_PKEY_get0_type_name(pk) : "");
+	else if (ERR_GET_REASON(e) == SSL_R_CA_MD_TOO_WEAK)
+		snprintf(err, errsz,
+		    "%s: signed with a digest too weak for OpenSSL's "
+		    "security level (use SHA-256)",
+		    cpath);
+	else
+		ssl_error(err, errsz, "refused by OpenSSL", cpath);
+	ERR_clear_error();
+}
+
 static SSL_CTX *
-make_ctx(EVP_PKEY *k, X509 *x)
+make_ctx(EVP_PKEY *k, X509 *x, STACK_OF(X509) * chain,
+    const struct tls_spec *ts, char *err, size_t errsz)
 {
 	SSL_CTX *ctx;
+	int i;
 
-	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		ssl_error(err, errsz, "SSL_CTX_new", NULL);
 		return NULL;
+	}
 	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
-	    !SSL_CTX_use_certificate(ctx, x) ||
-	    !SSL_CTX_use_PrivateKey(ctx, k) ||
+	    !SSL_CTX_use_certificate(ctx, x)) {
+		cert_refused(err, errsz, ts->cert, x);
+		goto err;
+	}
+	for (i = 0; chain != NULL && i < sk_X509_num(chain); i++)
+		if (!SSL_CTX_add1_chain_cert(ctx, sk_X509_value(chain, i))) {
+			cert_refused(err, errsz, ts->cert, x);
+			goto err;
+		}
+	if (!SSL_CTX_use_PrivateKey(ctx, k) ||
 	    !SSL_CTX_check_private_key(ctx)) {
-		SSL_CTX_free(ctx);
-		return NULL;
+		ERR_clear_error();
+		snprintf(err, errsz,
+		    "%s and %s do not fit together: the key is not the "
+		    "certificate's",
+		    ts->cert, ts->key);
+		goto err;
 	}
 	/*
 	 * Clients close without close_notify all the time; OpenSSL 3 would
 	 * call that an error. Idle connections keep smaller buffers. One
 	 * session ticket keeps resumption at one record instead of two.
+	 * Tickets only: a server-side session cache grows with every TLS 1.2
+	 * client, and the workers could not share it anyway.
 	 */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
 	                             SSL_OP_NO_RENEGOTIATION |
@@ -215,58 +271,153 @@ make_ctx(EVP_PKEY *k, X509 *x)
 	SSL_CTX_set_mode(
 	    ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE);
 	SSL_CTX_set_num_tickets(ctx, 1);
-	SSL_CTX_set_session_id_context(
-	    ctx, (const unsigned char *)"kapsula", 7);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	/* Each capsule resumes only its own sessions. */
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)ts->names[0],
+	    (unsigned)strnlen(ts->names[0], SSL_MAX_SID_CTX_LENGTH));
+	if (ts->ticket_keys != NULL &&
+	    SSL_CTX_set_tlsext_ticket_keys(ctx,
+	        (void *)(uintptr_t)ts->ticket_keys, TLS_TICKET_KEYS) != 1) {
+		ssl_error(
+		    err, errsz, "cannot set the session-ticket keys", NULL);
+		goto err;
+	}
 	return ctx;
+err:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+/* -n: names the certificate does not cover, and a certificate past its date. */
+static void
+cert_warnings(X509 *x, const struct tls_spec *ts)
+{
+	char msg[NAME_MAX_LEN + PATH_MAX + 64];
+	size_t i;
+
+	if (ts->warn == NULL)
+		return;
+	for (i = 0; i < ts->nnames; i++)
+		if (X509_check_host(x, ts->names[i], 0, 0, NULL) != 1 &&
+		    X509_check_ip_asc(x, ts->names[i], 0) != 1) {
+			snprintf(msg, sizeof(msg),
+			    "%s does not cover the name %s", ts->cert,
+			    ts->names[i]);
+			ts->warn(ts->warnarg, msg);
+		}
+	if (X509_cmp_current_time(X509_get0_notAfter(x)) < 0) {
+		snprintf(msg, sizeof(msg), "%s has expired", ts->cert);
+		ts->warn(ts->warnarg, msg);
+	}
+}
+
+/* The certificate file may hold a whole chain: the first one is ours. */
+static X509 *
+read_chain(const char *path, STACK_OF(X509) * *chain)
+{
+	X509 *x, *c;
+	FILE *f;
+
+	*chain = NULL;
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	if ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+		while ((c = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+			if (*chain == NULL &&
+			    (*chain = sk_X509_new_null()) == NULL) {
+				X509_free(c);
+				break;
+			}
+			if (!sk_X509_push(*chain, c))
+				X509_free(c);
+		}
+		ERR_clear_error(); /* the end of the file reads as an error */
+	}
+	fclose(f);
+	return x;
+}
+
+static int
+exists(const char *path)
+{
+	errno = 0;
+	return access(path, F_OK) == 0;
 }
 
 SSL_CTX *
-tls_init(const char *dir, const char *host, char *fp, size_t fpsz, char *err,
-    size_t errsz)
+tls_capsule(
+    const struct tls_spec *ts, struct tls_ids *ids, char *err, size_t errsz)
 {
-	char kpath[PATH_MAX], cpath[PATH_MAX];
+	STACK_OF(X509) *chain = NULL;
 	EVP_PKEY *k = NULL;
 	X509 *x = NULL;
 	SSL_CTX *ctx = NULL;
+	int have_key = exists(ts->key), have_cert = exists(ts->cert);
 
-	errno = 0;
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-		ssl_error(
-		    err, errsz, "cannot create the certificate folder", dir);
+	/* A certificate without its key cannot be mended: never guess. */
+	if (have_cert && !have_key) {
+		snprintf(err, errsz,
+		    "%s: the key is missing (the certificate %s is there); "
+		    "restore the key from a backup, or move the certificate "
+		    "away to make a new pair",
+		    ts->key, ts->cert);
 		return NULL;
 	}
-	snprintf(kpath, sizeof(kpath), "%s/%s.key", dir, host);
-	snprintf(cpath, sizeof(cpath), "%s/%s.crt", dir, host);
-	errno = 0;
-	if (access(kpath, F_OK) == 0) {
-		if ((k = read_key(kpath)) == NULL) {
-			ssl_error(err, errsz, "cannot read the key", kpath);
+	if (!have_key && !ts->may_create) {
+		snprintf(err, errsz, "%s: cannot read the key: %s", ts->key,
+		    strerror(ENOENT));
+		return NULL;
+	}
+	if (!have_key && ts->check_only) {
+		/* -n: a key that a start would create; can it? */
+		if (access(ts->dir, W_OK) == -1 &&
+		    (errno != ENOENT || ts->dir[0] == '\0')) {
+			ssl_error(err, errsz,
+			    "cannot create certificates there", ts->dir);
+			return NULL;
+		}
+		snprintf(ids->cert_sha256, sizeof(ids->cert_sha256),
+		    "(made at first start)");
+		ids->key_sha256[0] = '\0';
+		return NULL;
+	}
+	if (!have_key) {
+		if (mkdir(ts->dir, 0700) == -1 && errno != EEXIST) {
+			ssl_error(err, errsz,
+			    "cannot create the certificate folder", ts->dir);
+			return NULL;
+		}
+		if ((k = make_key(ts->key)) == NULL) {
+			ssl_error(err, errsz, "cannot create the key", ts->key);
 			goto err;
 		}
-	} else if ((k = make_key(kpath)) == NULL) {
-		ssl_error(err, errsz, "cannot create the key", kpath);
+	} else if ((k = read_key(ts->key)) == NULL) {
+		ssl_error(err, errsz, "cannot read the key", ts->key);
 		goto err;
 	}
-	errno = 0;
-	if (access(cpath, F_OK) == 0) {
-		if ((x = read_cert(cpath)) == NULL) {
-			ssl_error(
-			    err, errsz, "cannot read the certificate", cpath);
+	if (have_cert || !ts->may_create) {
+		if ((x = read_chain(ts->cert, &chain)) == NULL) {
+			ssl_error(err, errsz, "cannot read the certificate",
+			    ts->cert);
 			goto err;
 		}
-	} else if ((x = make_cert(k, host)) == NULL ||
-	           write_cert(cpath, x) == -1) {
-		ssl_error(err, errsz, "cannot create the certificate", cpath);
+	} else if (ts->check_only) {
+		snprintf(ids->cert_sha256, sizeof(ids->cert_sha256),
+		    "(made at first start)");
+		goto err;
+	} else if ((x = make_cert(k, ts->names, ts->nnames)) == NULL ||
+	           write_cert(ts->cert, x) == -1) {
+		ssl_error(
+		    err, errsz, "cannot create the certificate", ts->cert);
 		goto err;
 	}
-	if ((ctx = make_ctx(k, x)) == NULL) {
-		ssl_error(err, errsz, "certificate and key do not fit together",
-		    cpath);
+	if ((ctx = make_ctx(k, x, chain, ts, err, errsz)) == NULL)
 		goto err;
-	}
-	fingerprint(x, fp, fpsz);
+	cert_warnings(x, ts);
+	fingerprints(x, ids);
 err:
 	EVP_PKEY_free(k);
 	X509_free(x);
+	sk_X509_pop_free(chain, X509_free);
 	return ctx;
 }

@@ -123,11 +123,11 @@ tree_folder(const struct snapshot *s, const char *path)
 }
 
 const char *
-node_gopher(const struct node *n, size_t *len)
+node_gopher(const struct node *n, size_t view, size_t *len)
 {
 	if (n->gopher != NULL) {
-		*len = n->gopher_len;
-		return n->gopher;
+		*len = n->gopher[view].len;
+		return n->gopher[view].data;
 	}
 	*len = n->reply_len - n->hdr_len;
 	return n->reply + n->hdr_len;
@@ -213,7 +213,7 @@ load_file(struct loader *l, const char *fspath, const char *vpath)
 	len = (size_t)got;
 	if ((n = tree_add(l->s, vpath)) == NULL)
 		goto err;
-	if (tree_set_reply(n, mime_from_name(vpath), lang_from_path(vpath),
+	if (tree_set_reply(n, mime_from_name(vpath), tree_lang(l->o, vpath),
 	        data, len) == -1)
 		goto err;
 	rc = 0;
@@ -366,6 +366,7 @@ tree_load(const struct tree_opts *o, char *err, size_t errsz)
 		return NULL;
 	}
 	l.s->refs = 1;
+	l.s->nviews = o->nviews;
 	/* In words an operator can act on: a stale errno once called a
 	   file root "Invalid argument". */
 	if (realpath(o->root, l.root) == NULL || stat(l.root, &st) == -1) {
@@ -389,6 +390,14 @@ err:
 	return NULL;
 }
 
+const char *
+tree_lang(const struct tree_opts *o, const char *path)
+{
+	const char *lang = lang_from_path(path);
+
+	return lang != NULL ? lang : o->lang;
+}
+
 void
 snapshot_ref(struct snapshot *s)
 {
@@ -398,16 +407,18 @@ snapshot_ref(struct snapshot *s)
 void
 snapshot_unref(struct snapshot *s)
 {
-	size_t i;
+	size_t i, v;
 
 	if (s == NULL || --s->refs > 0)
 		return;
 	for (i = 0; i < s->n; i++) {
 		free(s->nodes[i].path);
-		if (!s->nodes[i].alias) {
-			free(s->nodes[i].reply);
-			free(s->nodes[i].gopher);
-		}
+		if (s->nodes[i].alias)
+			continue;
+		free(s->nodes[i].reply);
+		for (v = 0; s->nodes[i].gopher != NULL && v < s->nviews; v++)
+			free(s->nodes[i].gopher[v].data);
+		free(s->nodes[i].gopher);
 	}
 	free(s->nodes);
 	free(s);

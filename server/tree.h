@@ -12,8 +12,18 @@ struct tree_opts {
 	const char *hostname;    /* for feed URLs */
 	unsigned gemini_port;    /* for feed URLs */
 	const char *gopher_host; /* advertised in Gopher menus */
-	unsigned gopher_port;    /* advertised in Gopher menus */
-	size_t max_file;         /* larger files are skipped, with a warning */
+	/* One rendering of the Gopher menus per port they advertise. */
+	const unsigned *gopher_ports;
+	size_t nviews;
+	const char *lang;   /* of pages outside a language folder, or NULL */
+	const char *author; /* of the feeds, or NULL */
+	size_t max_file;    /* larger files are skipped, with a warning */
+};
+
+/* A node's Gopher bytes as one Gopher listener sends them. */
+struct gview {
+	char *data;
+	size_t len;
 };
 
 struct node {
@@ -24,9 +34,8 @@ struct node {
 	int alias;   /* buffers belong to another node (dir index) */
 	char *reply; /* Gemini: "20 <meta>\r\n" + body, one buffer */
 	size_t reply_len;
-	size_t hdr_len; /* body = reply + hdr_len */
-	char *gopher;   /* Gopher menu; NULL: send the body raw */
-	size_t gopher_len;
+	size_t hdr_len;       /* body = reply + hdr_len */
+	struct gview *gopher; /* menus, one per view; NULL: the body raw */
 };
 
 struct snapshot {
@@ -34,6 +43,7 @@ struct snapshot {
 	struct node *nodes; /* sorted by path */
 	size_t n;
 	size_t cap;
+	size_t nviews;
 	size_t bytes; /* memory held by replies, for the start-up line */
 };
 
@@ -41,8 +51,10 @@ struct snapshot *tree_load(const struct tree_opts *, char *err, size_t);
 const struct node *tree_lookup(const struct snapshot *, const char *path);
 /* The folder a path names when it is given without its final '/'. */
 const struct node *tree_folder(const struct snapshot *, const char *path);
-/* The Gopher bytes for a node: its menu, or the raw body. */
-const char *node_gopher(const struct node *, size_t *len);
+/* The Gopher bytes for a node in one view: its menu, or the raw body. */
+const char *node_gopher(const struct node *, size_t view, size_t *len);
+/* A path's language: its top folder's, else the capsule's (may be NULL). */
+const char *tree_lang(const struct tree_opts *, const char *path);
 void snapshot_ref(struct snapshot *);
 void snapshot_unref(struct snapshot *);
 

@@ -239,10 +239,11 @@ name="access log shows no dead link"
 stop_server
 rc=$?
 log=$(cat "$tmp/server.out")
-bad=$(printf '%s\n' "$log" | awk 'NF >= 4 && $2 == "gemini" && $3 != "20" && $3 != "31"')
+# Fields: time, capsule, protocol, status, bytes, path.
+bad=$(printf '%s\n' "$log" | awk 'NF >= 5 && $3 == "gemini" && $4 != "20" && $4 != "31"')
 missing=""
 for p in / /en/ "/en/$interview" "/ru/$interview"; do
-	printf '%s\n' "$log" | awk -v p="$p" '$2 == "gemini" && $NF == p { f = 1 } END { exit !f }' ||
+	printf '%s\n' "$log" | awk -v p="$p" '$3 == "gemini" && $NF == p { f = 1 } END { exit !f }' ||
 		missing="$missing $p"
 done
 if [ "$rc" != 0 ]; then

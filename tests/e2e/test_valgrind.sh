@@ -15,10 +15,14 @@ trap 'rm -rf "$tmp"' EXIT
 port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 gem=$(port)
 gop=$(port)
-valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
+# The sandbox is off: valgrind makes system calls seccomp would refuse.
+# Workers are children: each writes its own log, and each must be empty.
+valgrind --quiet --trace-children=yes --child-silent-after-fork=no \
+	--leak-check=full --show-leak-kinds=definite,indirect,possible \
 	--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
-	--log-file="$tmp/vg.log" "$KAPSULA" --root capsule --certs "$tmp/certs" \
+	--log-file="$tmp/vg.%p.log" "$KAPSULA" --root capsule --certs "$tmp/certs" \
 	--gemini "127.0.0.1:$gem" --gopher "127.0.0.1:$gop" \
+	--sandbox off --workers 1 \
 	>"$tmp/out" 2>"$tmp/err" &
 pid=$!
 i=0
@@ -42,7 +46,17 @@ done
 printf '/\t$\r\n' | timeout 5 /usr/bin/python3 -c "
 import socket,sys; s=socket.create_connection(('127.0.0.1',$gop),5); s.sendall(sys.stdin.buffer.read()); s.recv(65536)" 2>/dev/null
 kill -HUP $pid
-sleep 1
+i=0
+until grep -q 'reloaded' "$tmp/err"; do
+	i=$((i + 1))
+	if [ $i -gt 100 ]; then
+		echo "FAIL $name: SIGHUP did not reload within 20 s: $(tail -c 500 "$tmp/err")"
+		kill -KILL $pid; exit 1
+	fi
+	sleep 0.2
+done
+# The new worker serves the reloaded tree.
+timeout 10 curl -s "gopher://127.0.0.1:$gop/1/" >>"$tmp/replies"
 kill -TERM $pid
 i=0
 while kill -0 $pid 2>/dev/null; do
@@ -54,10 +68,16 @@ wait $pid
 rc=$?
 lines=$(grep -c '' "$tmp/out")
 if [ "$rc" -ne 0 ]; then
-	echo "FAIL $name: exit $rc; $(head -c 1500 "$tmp/vg.log" | tr '\n' ' ')"
+	echo "FAIL $name: exit $rc; $(cat "$tmp"/vg.*.log | head -c 1500 | tr '\n' ' ')"
 	exit 1
 fi
-if [ "$lines" -lt 15 ] || ! grep -q '^20 text/gemini' "$tmp/replies"; then
+# The parent and the workers before and after the reload: three logs.
+nlogs=$(ls "$tmp"/vg.*.log | wc -l)
+if [ "$nlogs" -lt 3 ] || [ -n "$(cat "$tmp"/vg.*.log)" ]; then
+	echo "FAIL $name: $nlogs valgrind logs (want 3 or more, all empty): $(cat "$tmp"/vg.*.log | head -c 1500 | tr '\n' ' ')"
+	exit 1
+fi
+if [ "$lines" -lt 16 ] || ! grep -q '^20 text/gemini' "$tmp/replies"; then
 	echo "FAIL $name: only $lines access-log lines; replies incomplete"
 	exit 1
 fi

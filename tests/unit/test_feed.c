@@ -116,8 +116,8 @@ test_title_none(void)
 	CHECK(title_is("#\n", NULL));
 }
 
-static const struct feed_info info_en = {
-    "en", "Kapsula <English> & \"more\"", "gemini://example.org:1965", "/en/"};
+static const struct feed_info info_en = {"en", "Kapsula <English> & \"more\"",
+    "gemini://example.org:1965", "/en/", NULL};
 
 static struct feed_entry entries[] = {
     {"/en/2026-11-28-confronting-abuses.gmi", "2026-11-28",
@@ -179,7 +179,7 @@ xmllint(const char *doc)
 static struct feed_entry hostile = {
     "/ru/2026-11-28-интервью.gmi", "2026-11-28", "a\x01 <&\"'> \xff\xfe b"};
 static const struct feed_info info_ru = {
-    "ru", "Интервью", "gemini://[::1]:1965", "/ru/"};
+    "ru", "Интервью", "gemini://[::1]:1965", "/ru/", NULL};
 
 static void
 test_atom_well_formed(void)
@@ -299,7 +299,8 @@ gemsub_of(const struct feed_info *fi, const struct feed_entry *e, size_t n)
 static void
 test_gemsub_page(void)
 {
-	struct feed_info fi = {"en", "Kapsula", "gemini://example.org", "/en/"};
+	struct feed_info fi = {
+	    "en", "Kapsula", "gemini://example.org", "/en/", NULL};
 	char *g = gemsub_of(&fi, entries, NENTRIES);
 
 	CHECK(g != NULL);
@@ -320,7 +321,8 @@ test_gemsub_page(void)
 static void
 test_gemsub_entries_dated_newest_first(void)
 {
-	struct feed_info fi = {"en", "Kapsula", "gemini://example.org", "/en/"};
+	struct feed_info fi = {
+	    "en", "Kapsula", "gemini://example.org", "/en/", NULL};
 	char *g = gemsub_of(&fi, entries, NENTRIES);
 	struct gmi_parser gp;
 	struct gmi_line l;
@@ -355,7 +357,8 @@ test_gemsub_sanitised(void)
 {
 	struct feed_entry e = {
 	    "/en/2026-11-28.gmi", "2026-11-28", "two\nlines\r"};
-	struct feed_info fi = {"en", NULL, "gemini://example.org", "/en/"};
+	struct feed_info fi = {
+	    "en", NULL, "gemini://example.org", "/en/", NULL};
 	char *g = gemsub_of(&fi, &e, 1);
 
 	CHECK(g != NULL);

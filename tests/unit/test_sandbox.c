@@ -701,15 +701,27 @@ int
 main(void)
 {
 	struct rlimit no_core = {0, 0};
-	char fp[128], err[512], path[600];
+	static const char *names[] = {"localhost"};
+	char kpath[600], cpath[600], err[512], path[600];
+	struct tls_ids ids;
+	struct tls_spec ts = {
+	    .names = names,
+	    .nnames = 1,
+	    .dir = certdir,
+	    .cert = cpath,
+	    .key = kpath,
+	    .may_create = 1,
+	};
 
 	/* Children die of SIGSYS on purpose; no core files for them. */
 	setrlimit(RLIMIT_CORE, &no_core);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	is_root = geteuid() == 0;
+	err[0] = '\0';
 	if (mkdtemp(certdir) == NULL ||
-	    (server_ctx = tls_init(certdir, "localhost", fp, sizeof(fp), err,
-	         sizeof(err))) == NULL) {
+	    snprintf(kpath, sizeof(kpath), "%s/localhost.key", certdir) < 0 ||
+	    snprintf(cpath, sizeof(cpath), "%s/localhost.crt", certdir) < 0 ||
+	    (server_ctx = tls_capsule(&ts, &ids, err, sizeof(err))) == NULL) {
 		printf("FAIL setup: %s\n", err);
 		return 1;
 	}

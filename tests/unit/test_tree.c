@@ -169,7 +169,7 @@ gopher_has(const char *path, const char *needle)
 
 	if (n == NULL)
 		return 0;
-	g = node_gopher(n, &len);
+	g = node_gopher(n, 0, &len);
 	return strstr(g, needle) != NULL;
 }
 
@@ -387,11 +387,13 @@ test_unreadable_root(void)
 int
 main(void)
 {
+	static const unsigned gopher_ports[] = {7070};
 	struct tree_opts o = {
 	    .hostname = "localhost",
 	    .gemini_port = 1966,
 	    .gopher_host = "gopher.test",
-	    .gopher_port = 7070,
+	    .gopher_ports = gopher_ports,
+	    .nviews = 1,
 	    .max_file = 1 << 20,
 	};
 	char err[512], cmd[512];

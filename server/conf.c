@@ -1,0 +1,720 @@
+/*
+ * conf.c: reads kapsula.conf with libinih and checks it whole: every
+ * problem is named with its file and line, and none stops the reading.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "conf.h"
+#include "log.h"
+#include "name.h"
+
+struct reader {
+	struct conf *c;
+	FILE *f;
+	int line;      /* lines read so far: the one the handler sees */
+	int partial;   /* the last chunk had no newline: same line */
+	int section;   /* -1: none yet, 0: [server], 1: a capsule */
+	int skipping;  /* inside a section that was refused */
+	unsigned seen; /* [server] keys already set, one bit each */
+};
+
+void
+conf_error(struct conf *c, int line, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->errors++;
+	if (c->file != NULL)
+		log_warn("%s:%d: %s", c->file, line, msg);
+	else
+		log_warn("%s", msg);
+}
+
+void
+conf_warning(const struct conf *c, int line, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->file != NULL)
+		log_warn("%s:%d: warning: %s", c->file, line, msg);
+	else
+		log_warn("warning: %s", msg);
+}
+
+long
+conf_number(const char *s, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi)
+		return -1;
+	return v;
+}
+
+struct conf *
+conf_new(void)
+{
+	struct conf *c;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->workers = n < 1 ? 1 : n > WORKERS_MAX ? WORKERS_MAX : (unsigned)n;
+	c->timeout = 10;
+	c->max_conns = 1024;
+	c->sandbox = 1;
+	if ((c->certs = strdup("certs")) == NULL) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+int
+conf_add_capsule(struct conf *c, const char *name, int line)
+{
+	struct capsule_conf *cc;
+	char err[256];
+
+	cc = reallocarray(c->caps, c->ncaps + 1, sizeof(*c->caps));
+	if (cc == NULL) {
+		conf_error(c, line, "out of memory");
+		return -1;
+	}
+	c->caps = cc;
+	cc = &c->caps[c->ncaps];
+	memset(cc, 0, sizeof(*cc));
+	cc->line = line;
+	if (name_check(name, cc->name, sizeof(cc->name), cc->uname,
+	        sizeof(cc->uname), err, sizeof(err)) == -1) {
+		conf_error(c, line, "capsule %s: %s", name, err);
+		return -1;
+	}
+	c->ncaps++;
+	return 0;
+}
+
+/* "ADDR:PORT": an IP literal (v6 in brackets) and a port, nothing less. */
+static int
+parse_addr(struct listen_spec *l, const char *s, size_t n, const char **why)
+{
+	char host[64], *end;
+	const char *colon;
+	size_t hlen;
+	long port;
+
+	*why = "not ADDR:PORT (an IP address and a port, e.g. "
+	       "0.0.0.0:1965 or [::]:1965)";
+	if (n == 0 || n >= sizeof(l->text))
+		return -1;
+	memcpy(l->text, s, n);
+	l->text[n] = '\0';
+	colon = strrchr(l->text, ':');
+	if (colon == NULL || (l->text[0] == '[' && colon[-1] != ']'))
+		return -1;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || errno != 0 || port < 0 ||
+	    port > 65535) {
+		*why = "the port must be a number from 0 to 65535";
+		return -1;
+	}
+	l->port = (unsigned)port;
+	memset(&l->ss, 0, sizeof(l->ss));
+	if (l->text[0] == '[') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&l->ss;
+
+		hlen = (size_t)(colon - l->text) - 2;
+		if (hlen >= sizeof(host))
+			return -1;
+		memcpy(host, l->text + 1, hlen);
+		host[hlen] = '\0';
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			return -1;
+		l->sslen = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&l->ss;
+
+		hlen = (size_t)(colon - l->text);
+		if (hlen >= sizeof(host))
+			return -1;
+		memcpy(host, l->text, hlen);
+		host[hlen] = '\0';
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return -1;
+		l->sslen = sizeof(*s4);
+	}
+	return 0;
+}
+
+static int
+parse_option(struct conf *c, struct listen_spec *l, enum proto proto,
+    const char *opt, size_t n, int line)
+{
+	char v[16];
+	long port;
+
+	if (n > 10 && strncmp(opt, "advertise=", 10) == 0 && n - 10 < 16) {
+		memcpy(v, opt + 10, n - 10);
+		v[n - 10] = '\0';
+		if ((port = conf_number(v, 1, 65535)) == -1) {
+			conf_error(c, line,
+			    "%s: advertise= needs a port from "
+			    "1 to 65535",
+			    l->text);
+			return -1;
+		}
+		if (proto != PROTO_GOPHER) {
+			conf_error(c, line,
+			    "%s: advertise= is for Gopher "
+			    "listeners",
+			    l->text);
+			return -1;
+		}
+		l->advertise = (unsigned)port;
+		return 0;
+	}
+	conf_error(c, line, "%s: unknown listener option \"%.*s\"", l->text,
+	    (int)n, opt);
+	return -1;
+}
+
+int
+conf_add_listener(struct conf *c, struct capsule_conf *cc, enum proto proto,
+    const char *text, int line)
+{
+	struct listen_spec *ls =
+	    proto == PROTO_GEMINI ? cc->gemini : cc->gopher;
+	size_t *n = proto == PROTO_GEMINI ? &cc->ngemini : &cc->ngopher;
+	struct listen_spec *l;
+	const char *p = text, *w, *why;
+	size_t wl;
+
+	if (*n == LISTEN_MAX) {
+		conf_error(
+		    c, line, "at most %d listeners per protocol", LISTEN_MAX);
+		return -1;
+	}
+	l = &ls[*n];
+	memset(l, 0, sizeof(*l));
+	l->line = line;
+	while (isspace((unsigned char)*p))
+		p++;
+	wl = strcspn(p, " \t");
+	if (parse_addr(l, p, wl, &why) == -1) {
+		conf_error(c, line, "%.*s: %s", (int)wl, p, why);
+		return -1;
+	}
+	for (w = p + wl;; w += wl) {
+		w += strspn(w, " \t");
+		if ((wl = strcspn(w, " \t")) == 0)
+			break;
+		if (parse_option(c, l, proto, w, wl, line) == -1)
+			return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
+/* Splits a comma-separated value and hands each trimmed item on. */
+static int
+each_item(const char *value, int (*fn)(void *, const char *), void *arg)
+{
+	char item[256];
+	const char *p = value, *e;
+	size_t n;
+	int rc = 0;
+
+	while (*p != '\0') {
+		e = p + strcspn(p, ",");
+		while (p < e && isspace((unsigned char)*p))
+			p++;
+		n = (size_t)(e - p);
+		while (n > 0 && isspace((unsigned char)p[n - 1]))
+			n--;
+		if (n >= sizeof(item))
+			n = sizeof(item) - 1;
+		memcpy(item, p, n);
+		item[n] = '\0';
+		if (n > 0 && fn(arg, item) == -1)
+			rc = -1;
+		p = *e ? e + 1 : e;
+	}
+	return rc;
+}
+
+struct item_ctx {
+	struct reader *r;
+	struct capsule_conf *cc;
+	enum proto proto;
+};
+
+static int
+listener_item(void *arg, const char *item)
+{
+	struct item_ctx *x = arg;
+
+	return conf_add_listener(x->r->c, x->cc, x->proto, item, x->r->line);
+}
+
+int
+conf_add_alias(
+    struct conf *c, struct capsule_conf *cc, const char *name, int line)
+{
+	char u[NAME_USIZE], err[256];
+
+	if (cc->nalias == ALIAS_MAX) {
+		conf_error(c, line, "at most %d aliases", ALIAS_MAX);
+		return -1;
+	}
+	if (name_check(name, cc->alias[cc->nalias], NAME_MAX_LEN, u, sizeof(u),
+	        err, sizeof(err)) == -1) {
+		conf_error(c, line, "alias %s: %s", name, err);
+		return -1;
+	}
+	cc->nalias++;
+	return 0;
+}
+
+static int
+alias_item(void *arg, const char *item)
+{
+	struct item_ctx *x = arg;
+
+	return conf_add_alias(x->r->c, x->cc, item, x->r->line);
+}
+
+static int
+set_string(struct reader *r, char **dst, const char *key, const char *value)
+{
+	if (*dst != NULL) {
+		conf_error(r->c, r->line, "%s is set twice", key);
+		return 0;
+	}
+	if ((*dst = strdup(value)) == NULL)
+		conf_error(r->c, r->line, "out of memory");
+	return 0;
+}
+
+static int
+set_port(struct reader *r, unsigned *dst, const char *key, const char *value)
+{
+	long v = conf_number(value, 1, 65535);
+
+	if (v == -1)
+		conf_error(r->c, r->line,
+		    "%s: %s is not a port from 1 to 65535", key, value);
+	else
+		*dst = (unsigned)v;
+	return 0;
+}
+
+static int
+capsule_key(struct reader *r, const char *key, const char *value)
+{
+	struct capsule_conf *cc = &r->c->caps[r->c->ncaps - 1];
+	struct item_ctx x = {r, cc, PROTO_GEMINI};
+
+	if (strcmp(key, "root") == 0)
+		return set_string(r, &cc->root, key, value);
+	if (strcmp(key, "lang") == 0)
+		return set_string(r, &cc->lang, key, value);
+	if (strcmp(key, "author") == 0)
+		return set_string(r, &cc->author, key, value);
+	if (strcmp(key, "gopher-host") == 0)
+		return set_string(r, &cc->gopher_host, key, value);
+	if (strcmp(key, "cert") == 0 || strcmp(key, "key") == 0) {
+		cc->line_cert = r->line;
+		return set_string(
+		    r, key[0] == 'c' ? &cc->cert : &cc->key, key, value);
+	}
+	if (strcmp(key, "public-port") == 0)
+		return set_port(r, &cc->public_port, key, value);
+	if (strcmp(key, "gopher-port") == 0)
+		return set_port(r, &cc->gopher_port, key, value);
+	if (strcmp(key, "aliases") == 0)
+		return each_item(value, alias_item, &x), 0;
+	if (strcmp(key, "gemini") == 0 || strcmp(key, "gopher") == 0) {
+		x.proto = key[1] == 'e' ? PROTO_GEMINI : PROTO_GOPHER;
+		return each_item(value, listener_item, &x), 0;
+	}
+	conf_error(r->c, r->line, "unknown key \"%s\" in [capsule %s]", key,
+	    cc->uname);
+	return 0;
+}
+
+static int
+on_off(const char *v)
+{
+	if (strcasecmp(v, "on") == 0 || strcasecmp(v, "yes") == 0)
+		return 1;
+	if (strcasecmp(v, "off") == 0 || strcasecmp(v, "no") == 0)
+		return 0;
+	return -1;
+}
+
+int
+conf_log_ip(const char *v)
+{
+	if (strcmp(v, "off") == 0)
+		return LOG_IP_OFF;
+	if (strcmp(v, "truncated") == 0)
+		return LOG_IP_TRUNCATED;
+	if (strcmp(v, "full") == 0)
+		return LOG_IP_FULL;
+	return -1;
+}
+
+static int
+server_key(struct reader *r, const char *key, const char *value)
+{
+	static const char *keys[] = {"user", "workers", "certs", "log-ip",
+	    "timeout", "max-conns", "sandbox"};
+	struct conf *c = r->c;
+	size_t i;
+	long v;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(key, keys[i]) == 0)
+			break;
+	if (i == sizeof(keys) / sizeof(keys[0])) {
+		conf_error(c, r->line, "unknown key \"%s\" in [server]", key);
+		return 0;
+	}
+	if (r->seen & (1u << i)) {
+		conf_error(c, r->line, "%s is set twice", key);
+		return 0;
+	}
+	r->seen |= 1u << i;
+	switch (i) {
+	case 0:
+		c->user_line = r->line;
+		return set_string(r, &c->user, key, value);
+	case 1:
+		if ((v = conf_number(value, 1, WORKERS_MAX)) == -1)
+			conf_error(c, r->line,
+			    "workers: %s is not a number from 1 to %d", value,
+			    WORKERS_MAX);
+		else
+			c->workers = (unsigned)v;
+		return 0;
+	case 2:
+		free(c->certs);
+		c->certs = NULL;
+		return set_string(r, &c->certs, key, value);
+	case 3:
+		if ((v = conf_log_ip(value)) == -1)
+			conf_error(c, r->line,
+			    "log-ip: %s is not off, truncated or full", value);
+		else
+			c->log_ip = (enum log_ip)v;
+		return 0;
+	case 4:
+		if ((v = conf_number(value, 1, 3600)) == -1)
+			conf_error(c, r->line,
+			    "timeout: %s is not a number of seconds from 1 "
+			    "to 3600",
+			    value);
+		else
+			c->timeout = (int)v;
+		return 0;
+	case 5:
+		if ((v = conf_number(value, 1, 1000000)) == -1)
+			conf_error(c, r->line,
+			    "max-conns: %s is not a number from 1 to 1000000",
+			    value);
+		else
+			c->max_conns = (size_t)v;
+		return 0;
+	default:
+		if ((v = on_off(value)) == -1)
+			conf_error(
+			    c, r->line, "sandbox: %s is not on or off", value);
+		else
+			c->sandbox = (int)v;
+		return 0;
+	}
+}
+
+static int
+on_section(struct reader *r, const char *section)
+{
+	const char *name;
+
+	r->skipping = 0;
+	if (strcmp(section, "server") == 0) {
+		if (r->section != -1 || r->c->ncaps > 0) {
+			conf_error(r->c, r->line,
+			    "[server] must come first, and once");
+			r->skipping = 1;
+		}
+		r->section = 0;
+		return 0;
+	}
+	if (strncmp(section, "capsule", 7) == 0 &&
+	    isspace((unsigned char)section[7])) {
+		for (name = section + 7; isspace((unsigned char)*name); name++)
+			;
+		if (conf_add_capsule(r->c, name, r->line) == -1)
+			r->skipping = 1;
+		r->section = 1;
+		return 0;
+	}
+	conf_error(r->c, r->line,
+	    "unknown section [%s] (there are [server] and [capsule NAME])",
+	    section);
+	r->skipping = 1;
+	return 0;
+}
+
+/* libinih calls this once per key, and once per new section. */
+static int
+handler(void *arg, const char *section, const char *key, const char *value)
+{
+	struct reader *r = arg;
+
+	if (key ==
+	    NULL) /* a section header alone (INI_CALL_HANDLER_ON_NEW_SECTION) */
+		return 1;
+	(void)section;
+	if (r->skipping)
+		return 1;
+	if (r->section == -1) {
+		conf_error(r->c, r->line, "%s: a key outside any section", key);
+		return 1;
+	}
+	if (r->section == 0)
+		server_key(r, key, value);
+	else
+		capsule_key(r, key, value);
+	return 1;
+}
+
+/*
+ * libinih hands the handler no line number: count the lines ourselves.
+ * Sections are seen here as well, because its own section handling does
+ * not tell a new section that has no keys.
+ */
+static char *
+read_line(char *str, int num, void *arg)
+{
+	struct reader *r = arg;
+	char *p, *e;
+	size_t n;
+
+	if (fgets(str, num, r->f) == NULL)
+		return NULL;
+	if (!r->partial)
+		r->line++;
+	n = strlen(str);
+	r->partial = n > 0 && str[n - 1] != '\n';
+	for (p = str; isspace((unsigned char)*p); p++)
+		;
+	if (*p == '[' && (e = strchr(p, ']')) != NULL) {
+		*e = '\0';
+		on_section(r, p + 1);
+		*e = ']';
+	}
+	return str;
+}
+
+struct conf *
+conf_read(const char *file)
+{
+	struct reader r = {.section = -1};
+	struct conf *c;
+	int rc;
+
+	if ((c = conf_new()) == NULL)
+		return NULL;
+	r.c = c;
+	if ((c->file = strdup(file)) == NULL) {
+		conf_free(c);
+		return NULL;
+	}
+	if ((r.f = fopen(file, "r")) == NULL) {
+		conf_error(c, 0, "cannot read: %s", strerror(errno));
+		return c;
+	}
+	rc = ini_parse_stream(read_line, &r, handler, &r);
+	fclose(r.f);
+	if (rc > 0)
+		conf_error(c, rc,
+		    "syntax error (lines are \"key = value\" or \"[section]\", "
+		    "at most 200 bytes)");
+	if (c->ncaps == 0 && c->errors == 0)
+		conf_error(c, r.line, "no [capsule NAME] section");
+	conf_finish(c);
+	return c;
+}
+
+int
+listen_same(const struct listen_spec *a, const struct listen_spec *b)
+{
+	/* Each ":0" binds a port of its own: never the same as another. */
+	if (a->ss.ss_family != b->ss.ss_family || a->port != b->port ||
+	    a->port == 0)
+		return 0;
+	if (a->ss.ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)&a->ss)->sin_addr,
+		           &((const struct sockaddr_in *)&b->ss)->sin_addr,
+		           sizeof(struct in_addr)) == 0;
+	return memcmp(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr,
+	           &((const struct sockaddr_in6 *)&b->ss)->sin6_addr,
+	           sizeof(struct in6_addr)) == 0;
+}
+
+struct flat {
+	const struct capsule_conf *cc;
+	const struct listen_spec *l;
+	enum proto proto;
+};
+
+static void
+check_pair(struct conf *c, const struct flat *a, const struct flat *b)
+{
+	if (!listen_same(a->l, b->l))
+		return;
+	if (a->proto != b->proto)
+		conf_error(c, b->l->line,
+		    "%s is both a Gemini and a Gopher address (also line %d)",
+		    b->l->text, a->l->line);
+	else if (a->cc == b->cc)
+		conf_error(c, b->l->line, "%s is listed twice (also line %d)",
+		    b->l->text, a->l->line);
+	else if (a->proto == PROTO_GOPHER)
+		conf_error(c, b->l->line,
+		    "%s: a Gopher address serves one capsule, and %s has it "
+		    "at line %d (give each capsule its own port)",
+		    b->l->text, a->cc->uname, a->l->line);
+}
+
+/* Every pair of listeners in the whole file, once. */
+static void
+check_listeners(struct conf *c)
+{
+	struct flat *f;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < c->ncaps; i++)
+		n += c->caps[i].ngemini + c->caps[i].ngopher;
+	if ((f = calloc(n + 1, sizeof(*f))) == NULL) {
+		conf_error(c, 0, "out of memory");
+		return;
+	}
+	for (i = 0, n = 0; i < c->ncaps; i++) {
+		for (j = 0; j < c->caps[i].ngemini; j++)
+			f[n++] = (struct flat){
+			    &c->caps[i], &c->caps[i].gemini[j], PROTO_GEMINI};
+		for (j = 0; j < c->caps[i].ngopher; j++)
+			f[n++] = (struct flat){
+			    &c->caps[i], &c->caps[i].gopher[j], PROTO_GOPHER};
+	}
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			check_pair(c, &f[i], &f[j]);
+	free(f);
+}
+
+static int
+has_name(const struct capsule_conf *cc, const char *name)
+{
+	size_t i;
+
+	if (strcmp(cc->name, name) == 0)
+		return 1;
+	for (i = 0; i < cc->nalias; i++)
+		if (strcmp(cc->alias[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+int
+conf_finish(struct conf *c)
+{
+	struct capsule_conf *cc;
+	size_t i, j, k;
+
+	for (i = 0; i < c->ncaps; i++) {
+		cc = &c->caps[i];
+		if (cc->root == NULL)
+			conf_error(
+			    c, cc->line, "[capsule %s] has no root", cc->uname);
+		if (cc->gopher_host == NULL &&
+		    (cc->gopher_host = strdup(cc->name)) == NULL)
+			conf_error(c, cc->line, "out of memory");
+		if ((cc->cert == NULL) != (cc->key == NULL))
+			conf_error(c, cc->line_cert,
+			    "[capsule %s]: give both cert and key, or neither",
+			    cc->uname);
+		if (cc->ngemini == 0 && cc->ngopher == 0) {
+			conf_add_listener(
+			    c, cc, PROTO_GEMINI, "[::]:1965", cc->line);
+			conf_add_listener(
+			    c, cc, PROTO_GEMINI, "0.0.0.0:1965", cc->line);
+		}
+		for (j = 0; j < i; j++) {
+			if (has_name(&c->caps[j], cc->name))
+				conf_error(c, cc->line,
+				    "%s is already a name of the capsule at "
+				    "line %d",
+				    cc->uname, c->caps[j].line);
+			for (k = 0; k < cc->nalias; k++)
+				if (has_name(&c->caps[j], cc->alias[k]))
+					conf_error(c, cc->line,
+					    "alias %s is already a name of "
+					    "the capsule at line %d",
+					    cc->alias[k], c->caps[j].line);
+		}
+	}
+	check_listeners(c);
+	return c->errors ? -1 : 0;
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->ncaps; i++) {
+		free(c->caps[i].root);
+		free(c->caps[i].lang);
+		free(c->caps[i].gopher_host);
+		free(c->caps[i].cert);
+		free(c->caps[i].key);
+		free(c->caps[i].author);
+	}
+	free(c->caps);
+	free(c->file);
+	free(c->user);
+	free(c->certs);
+	free(c);
+}

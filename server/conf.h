@@ -1,0 +1,93 @@
+/*
+ * conf.h: the configuration: one [server] section and one section per
+ * capsule, read from an INI file (libinih) or built from the flags.
+ */
+#ifndef KAPSULA_CONF_H
+#define KAPSULA_CONF_H
+
+#include <sys/socket.h>
+
+#include <stddef.h>
+
+#define NAME_MAX_LEN 254 /* a DNS name, with its NUL */
+#define ALIAS_MAX    16
+#define LISTEN_MAX   32 /* listeners of one protocol in one capsule */
+#define WORKERS_MAX  16
+
+enum proto { PROTO_GEMINI, PROTO_GOPHER };
+enum log_ip { LOG_IP_OFF, LOG_IP_TRUNCATED, LOG_IP_FULL };
+
+/* "ADDR:PORT [option]...", the grammar of the file and the flags alike. */
+struct listen_spec {
+	char text[96]; /* "[::]:1965", as written, without options */
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	unsigned port;      /* as written; 0 binds a free one */
+	unsigned advertise; /* Gopher: the port menus name; 0: its own */
+	int line;
+};
+
+struct capsule_conf {
+	char name[NAME_MAX_LEN]; /* A-label, lower case */
+	char uname[1024];        /* U-label (UTF-8), for messages */
+	char alias[ALIAS_MAX][NAME_MAX_LEN];
+	size_t nalias;
+	char *root;
+	char *lang;
+	char *gopher_host;    /* default: name */
+	unsigned gopher_port; /* 0: each listener's own */
+	unsigned public_port; /* 0: each listener's own */
+	char *cert;           /* NULL: certs/<name>.crt */
+	char *key;
+	char *author;
+	struct listen_spec gemini[LISTEN_MAX];
+	size_t ngemini;
+	struct listen_spec gopher[LISTEN_MAX];
+	size_t ngopher;
+	int line;      /* of the section */
+	int line_cert; /* of cert or key, for messages */
+};
+
+struct conf {
+	char *file; /* NULL: from the flags */
+	char *user;
+	int user_line;
+	unsigned workers;
+	char *certs;
+	enum log_ip log_ip;
+	int timeout;
+	size_t max_conns;
+	int sandbox;
+	struct capsule_conf *caps;
+	size_t ncaps;
+	size_t errors; /* problems found while reading */
+};
+
+/* Reads FILE; every problem is reported as "FILE:LINE: message". */
+struct conf *conf_read(const char *file);
+/* The one capsule the flags describe (argv after getopt's own checks). */
+struct conf *conf_new(void);
+int conf_add_capsule(struct conf *, const char *name, int line);
+int conf_add_alias(
+    struct conf *, struct capsule_conf *, const char *name, int line);
+int conf_add_listener(struct conf *, struct capsule_conf *, enum proto,
+    const char *text, int line);
+/* Defaults and the checks that need every section: conflicts, names. */
+int conf_finish(struct conf *);
+void conf_free(struct conf *);
+
+/* Reports one problem at a line (0: none) and counts it. */
+void conf_error(struct conf *, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void conf_warning(const struct conf *, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* "off", "truncated", "full": a log_ip, or -1. */
+int conf_log_ip(const char *);
+/* Parses a bounded whole number; -1 when s is not one from lo to hi. */
+long conf_number(const char *s, long lo, long hi);
+
+/* Two addresses are the same socket (family, address and port). */
+int listen_same(const struct listen_spec *, const struct listen_spec *);
+
+#endif

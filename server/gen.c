@@ -1,0 +1,288 @@
+/*
+ * gen.c: builds a generation: content first (a root that cannot load must
+ * not leave a new certificate behind), then each capsule's TLS context.
+ */
+#include <sys/types.h>
+
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gen.h"
+#include "log.h"
+#include "tree.h"
+
+#define MAX_FILE (64 * 1024 * 1024) /* larger files are skipped */
+
+static struct gen_listener *
+find_listener(struct gen *g, size_t sock)
+{
+	size_t i;
+
+	for (i = 0; i < g->nls; i++)
+		if (g->ls[i].sock == sock)
+			return &g->ls[i];
+	return NULL;
+}
+
+static struct gen_listener *
+add_listener(struct gen *g, enum proto proto, const struct listen_spec *l,
+    const char *capsule, const struct gen_opts *o)
+{
+	struct gen_listener *gl;
+	size_t sock;
+	unsigned port;
+
+	if (o->sock(o->sockarg, proto, l, capsule, &sock, &port) == -1)
+		return NULL;
+	if ((gl = find_listener(g, sock)) != NULL)
+		return gl;
+	gl = &g->ls[g->nls++];
+	memset(gl, 0, sizeof(*gl));
+	gl->proto = proto;
+	gl->spec = l;
+	gl->sock = sock;
+	gl->port = port;
+	return gl;
+}
+
+static size_t
+view_of(struct capsule *cap, unsigned port)
+{
+	size_t v;
+
+	for (v = 0; v < cap->nviews; v++)
+		if (cap->gopher_ports[v] == port)
+			return v;
+	cap->gopher_ports[cap->nviews] = port;
+	return cap->nviews++;
+}
+
+static int
+map_listeners(struct gen *g, const struct gen_opts *o)
+{
+	struct conf *c = g->conf;
+	struct capsule_conf *cc;
+	struct gen_listener *gl;
+	struct capsule *cap;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < c->ncaps; i++)
+		n += c->caps[i].ngemini + c->caps[i].ngopher;
+	if ((g->ls = calloc(n + 1, sizeof(*g->ls))) == NULL)
+		return -1;
+	for (i = 0; i < c->ncaps; i++) {
+		cc = &c->caps[i];
+		cap = &g->caps[i];
+		for (j = 0; j < cc->ngemini; j++) {
+			if ((gl = add_listener(g, PROTO_GEMINI, &cc->gemini[j],
+			         cc->name, o)) == NULL)
+				return -1;
+			if (gl->ncaps ==
+			    sizeof(gl->caps) / sizeof(gl->caps[0])) {
+				conf_error(c, cc->gemini[j].line,
+				    "%s: too many capsules on one address",
+				    cc->gemini[j].text);
+				return -1;
+			}
+			gl->caps[gl->ncaps++] = i;
+			if (cap->feed_port == 0)
+				cap->feed_port = gl->port;
+		}
+		for (j = 0; j < cc->ngopher; j++) {
+			if ((gl = add_listener(g, PROTO_GOPHER, &cc->gopher[j],
+			         cc->name, o)) == NULL)
+				return -1;
+			gl->caps[gl->ncaps++] = i;
+			gl->view = view_of(cap,
+			    cc->gopher_port           ? cc->gopher_port
+			    : cc->gopher[j].advertise ? cc->gopher[j].advertise
+			                              : gl->port);
+		}
+		if (cc->public_port != 0)
+			cap->feed_port = cc->public_port;
+		if (cap->feed_port == 0)
+			cap->feed_port = 1965;
+		if (cap->nviews == 0) /* no Gopher listener: render nothing */
+			cap->gopher_ports[cap->nviews++] = 70;
+	}
+	return 0;
+}
+
+/* Content is read with the rights of the user the workers run as. */
+static int
+become(uid_t uid, gid_t gid, gid_t *saved, int *nsaved)
+{
+	if (uid == 0 || geteuid() != 0)
+		return 0;
+	if ((*nsaved = getgroups(NGROUPS_MAX, saved)) == -1 ||
+	    setgroups(1, &gid) == -1 || setegid(gid) == -1 ||
+	    seteuid(uid) == -1) {
+		log_warn("cannot take the rights of uid %u: %m", (unsigned)uid);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+unbecome(uid_t uid, const gid_t *saved, int nsaved)
+{
+	if (uid == 0 || getuid() != 0)
+		return;
+	if (seteuid(0) == -1 || setegid(0) == -1 ||
+	    setgroups((size_t)nsaved, saved) == -1) {
+		log_warn("cannot take back root's rights: %m");
+		abort(); /* never go on with the wrong rights */
+	}
+}
+
+static int
+load_content(struct gen *g, size_t i, const struct gen_opts *o)
+{
+	struct capsule *cap = &g->caps[i];
+	const struct capsule_conf *cc = cap->cc;
+	struct tree_opts t = {
+	    .root = cc->root,
+	    .hostname = cc->name,
+	    .gemini_port = cap->feed_port,
+	    .gopher_host = cc->gopher_host,
+	    .gopher_ports = cap->gopher_ports,
+	    .nviews = cap->nviews,
+	    .lang = cc->lang,
+	    .author = cc->author,
+	    .max_file = MAX_FILE,
+	};
+	char err[PATH_MAX + 256];
+	static gid_t saved[NGROUPS_MAX];
+	int nsaved = 0;
+
+	if (become(o->uid, o->gid, saved, &nsaved) == -1)
+		return -1;
+	cap->snap = tree_load(&t, err, sizeof(err));
+	unbecome(o->uid, saved, nsaved);
+	if (cap->snap == NULL) {
+		conf_error(g->conf, cc->line, "capsule %s: %s", cc->uname, err);
+		return -1;
+	}
+	return 0;
+}
+
+struct warnctx {
+	struct conf *c;
+	int line;
+};
+
+static void
+cert_warning(void *arg, const char *msg)
+{
+	struct warnctx *w = arg;
+
+	conf_warning(w->c, w->line, "%s", msg);
+}
+
+static int
+load_tls(struct gen *g, size_t i, const struct gen_opts *o)
+{
+	struct capsule *cap = &g->caps[i];
+	const struct capsule_conf *cc = cap->cc;
+	char kpath[PATH_MAX], cpath[PATH_MAX], err[PATH_MAX * 2 + 256] = "";
+	struct warnctx w = {g->conf, cc->line_cert ? cc->line_cert : cc->line};
+	struct tls_spec ts = {
+	    .names = cap->names,
+	    .nnames = cap->nnames,
+	    .dir = g->conf->certs,
+	    .cert = cc->cert,
+	    .key = cc->key,
+	    .may_create = cc->cert == NULL,
+	    .check_only = o->check_only,
+	    .ticket_keys = o->ticket_keys,
+	    .warn = o->check_only ? cert_warning : NULL,
+	    .warnarg = &w,
+	};
+
+	if (cc->ngemini == 0)
+		return 0;
+	if (cc->cert == NULL) {
+		if ((size_t)snprintf(kpath, sizeof(kpath), "%s/%s.key",
+		        g->conf->certs, cc->name) >= sizeof(kpath) ||
+		    (size_t)snprintf(cpath, sizeof(cpath), "%s/%s.crt",
+		        g->conf->certs, cc->name) >= sizeof(cpath)) {
+			conf_error(
+			    g->conf, cc->line, "certs folder name too long");
+			return -1;
+		}
+		ts.cert = cpath;
+		ts.key = kpath;
+	}
+	cap->ctx = tls_capsule(&ts, &cap->ids, err, sizeof(err));
+	if (cap->ctx == NULL && err[0] != '\0') {
+		conf_error(g->conf, w.line, "capsule %s: %s", cc->uname, err);
+		return -1;
+	}
+	return 0;
+}
+
+struct gen *
+gen_build(struct conf *c, const struct gen_opts *o)
+{
+	struct gen *g;
+	struct capsule *cap;
+	size_t i, j;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		goto oom;
+	g->refs = 1;
+	g->conf = c;
+	if ((g->caps = calloc(c->ncaps + 1, sizeof(*g->caps))) == NULL)
+		goto oom;
+	g->ncaps = c->ncaps;
+	for (i = 0; i < c->ncaps; i++) {
+		cap = &g->caps[i];
+		cap->cc = &c->caps[i];
+		cap->names[cap->nnames++] = cap->cc->name;
+		for (j = 0; j < cap->cc->nalias; j++)
+			cap->names[cap->nnames++] = cap->cc->alias[j];
+	}
+	if (map_listeners(g, o) == -1)
+		goto err;
+	for (i = 0; i < g->ncaps; i++)
+		load_content(g, i, o);
+	for (i = 0; i < g->ncaps && c->errors == 0; i++)
+		load_tls(g, i, o);
+	if (c->errors > 0)
+		goto err;
+	return g;
+oom:
+	conf_error(c, 0, "out of memory");
+err:
+	if (g != NULL)
+		g->conf = NULL; /* the caller still owns it */
+	gen_unref(g);
+	return NULL;
+}
+
+void
+gen_ref(struct gen *g)
+{
+	g->refs++;
+}
+
+void
+gen_unref(struct gen *g)
+{
+	size_t i;
+
+	if (g == NULL || --g->refs > 0)
+		return;
+	for (i = 0; i < g->ncaps; i++) {
+		snapshot_unref(g->caps[i].snap);
+		SSL_CTX_free(g->caps[i].ctx);
+	}
+	free(g->caps);
+	free(g->ls);
+	conf_free(g->conf);
+	free(g);
+}

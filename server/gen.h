@@ -1,0 +1,67 @@
+/*
+ * gen.h: a generation: the configuration, every capsule's content and TLS
+ * context, and which capsules each listener serves. Immutable once built.
+ */
+#ifndef KAPSULA_GEN_H
+#define KAPSULA_GEN_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <openssl/ssl.h>
+
+#include "conf.h"
+#include "tls.h"
+
+struct snapshot;
+
+struct capsule {
+	const struct capsule_conf *cc;
+	const char *names[ALIAS_MAX + 1]; /* A-labels: name, then aliases */
+	size_t nnames;
+	struct snapshot *snap;
+	SSL_CTX *ctx; /* NULL when it has no Gemini listener */
+	struct tls_ids ids;
+	unsigned gopher_ports[LISTEN_MAX]; /* one view per advertised port */
+	size_t nviews;
+	unsigned feed_port; /* the Gemini port its feeds' URLs name */
+};
+
+struct gen_listener {
+	enum proto proto;
+	const struct listen_spec *spec; /* as the first capsule wrote it */
+	size_t sock;                    /* the parent's socket table slot */
+	unsigned port;                  /* bound */
+	size_t caps[64]; /* Gemini: SNI chooses; first: default */
+	size_t ncaps;
+	size_t view; /* Gopher: the capsule's view for this listener */
+};
+
+struct gen {
+	unsigned refs;
+	struct conf *conf;
+	struct capsule *caps;
+	size_t ncaps;
+	struct gen_listener *ls;
+	size_t nls;
+};
+
+/* Where a listener's socket is, once the parent has bound it. */
+typedef int (*gen_sock_fn)(void *, enum proto, const struct listen_spec *,
+    const char *capsule, size_t *sock, unsigned *port);
+
+struct gen_opts {
+	const unsigned char *ticket_keys; /* shared by every capsule */
+	uid_t uid; /* read content with these rights (0: as we are) */
+	gid_t gid;
+	int check_only; /* -n: create nothing */
+	gen_sock_fn sock;
+	void *sockarg;
+};
+
+/* Takes conf. NULL on failure, each problem reported with its line. */
+struct gen *gen_build(struct conf *, const struct gen_opts *);
+void gen_ref(struct gen *);
+void gen_unref(struct gen *);
+
+#endif

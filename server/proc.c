@@ -1,0 +1,731 @@
+/*
+ * proc.c: the parent binds every listener once (one SO_REUSEPORT socket per
+ * worker and address, kept across reloads), loads a generation, forks the
+ * workers and supervises them. It never reads a client's byte: a bug in
+ * request handling can only ever kill a sandboxed, unprivileged worker.
+ */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/rand.h>
+
+#include "conf.h"
+#include "gen.h"
+#include "log.h"
+#include "net.h"
+#include "proc.h"
+#include "sandbox.h"
+#include "tls.h"
+#include "tree.h"
+#include "version.h"
+
+#define STOP_GRACE   10 /* seconds replies get at shutdown */
+#define RELOAD_DRAIN 60 /* seconds old workers get after a reload */
+#define KILL_AFTER   (STOP_GRACE + 3)
+#define RESPAWN_MAX  30000 /* ms: the longest back-off */
+#define SHORT_LIFE   10    /* s: a worker that dies sooner failed */
+#define OLD_MAX      256   /* draining workers tracked */
+#define FD_SPARE     64    /* descriptors besides connections */
+
+/* A bound address: one socket per worker slot. */
+struct sock {
+	struct listen_spec spec;
+	enum proto proto;
+	char owner[NAME_MAX_LEN]; /* a ":0" socket stays with its capsule */
+	unsigned port;
+	int fds[WORKERS_MAX];
+	unsigned nfds;
+	int used;    /* by the generation being built or served */
+	int claimed; /* by the generation being built */
+};
+
+struct slot {
+	pid_t pid;
+	time_t started;
+	unsigned fails;
+	struct timespec due; /* when to start it again (pid 0) */
+};
+
+struct parent {
+	const struct proc_opts *o;
+	struct gen *gen;
+	struct sock *socks;
+	size_t nsocks;
+	struct slot slots[WORKERS_MAX];
+	unsigned nslots;
+	pid_t old[OLD_MAX];
+	size_t nold;
+	unsigned char ticket_keys[TLS_TICKET_KEYS];
+	char jail[PATH_MAX];
+	struct sandbox_user user;
+	int drop; /* workers drop to user */
+	int sandbox;
+	sigset_t sigs;
+};
+
+static void
+notify(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun;
+	socklen_t len;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof(sun.sun_path))
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0'; /* an abstract socket */
+	len =
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sun,
+	    len);
+	close(fd);
+}
+
+static int
+bind_one(const struct listen_spec *spec, unsigned port, int *out)
+{
+	struct sockaddr_storage ss = spec->ss;
+	int fd, one = 1;
+
+	if (ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+	fd =
+	    socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	/* v6-only, so a v4 socket can share the port; reuseport: workers. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
+	    (ss.ss_family == AF_INET6 &&
+	        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ==
+	            -1) ||
+	    bind(fd, (struct sockaddr *)&ss, spec->sslen) == -1 ||
+	    listen(fd, 511) == -1) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	*out = fd;
+	return 0;
+}
+
+static unsigned
+bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return 0;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+/* Sockets for every worker slot; a socket once bound is kept. */
+static int
+sock_fill(struct sock *s, unsigned n)
+{
+	while (s->nfds < n) {
+		if (bind_one(&s->spec, s->port, &s->fds[s->nfds]) == -1)
+			return -1;
+		if (s->port == 0)
+			s->port = bound_port(s->fds[0]);
+		s->nfds++;
+	}
+	return 0;
+}
+
+struct sockctx {
+	struct parent *p;
+	struct conf *c;
+	int fake; /* -n: bind nothing */
+};
+
+static int
+sock_for(void *arg, enum proto proto, const struct listen_spec *l,
+    const char *owner, size_t *idx, unsigned *port)
+{
+	struct sockctx *x = arg;
+	struct parent *p = x->p;
+	struct sock *s;
+	size_t i;
+
+	/*
+	 * The same address keeps its socket across reloads, so nothing
+	 * queued on it is lost. A ":0" one keeps the port it was given.
+	 */
+	for (i = 0; i < p->nsocks; i++) {
+		s = &p->socks[i];
+		if (listen_same(&s->spec, l) ||
+		    (l->port == 0 && !s->claimed && s->proto == proto &&
+		        strcmp(s->spec.text, l->text) == 0 &&
+		        strcmp(s->owner, owner) == 0))
+			break;
+	}
+	if (i == p->nsocks) {
+		s = reallocarray(p->socks, p->nsocks + 1, sizeof(*p->socks));
+		if (s == NULL) {
+			conf_error(x->c, l->line, "out of memory");
+			return -1;
+		}
+		p->socks = s;
+		s = &p->socks[p->nsocks++];
+		memset(s, 0, sizeof(*s));
+		s->spec = *l;
+		s->proto = proto;
+		snprintf(s->owner, sizeof(s->owner), "%s", owner);
+		s->port = l->port;
+	}
+	s = &p->socks[i];
+	s->used = s->claimed = 1;
+	if (!x->fake && sock_fill(s, x->c->workers) == -1) {
+		conf_error(x->c, l->line, "cannot listen on %s: %s%s", l->text,
+		    strerror(errno),
+		    errno == EACCES       ? " (ports below 1024 need root or "
+		                            "CAP_NET_BIND_SERVICE; or choose "
+		                            "another port)"
+		    : errno == EADDRINUSE ? " (another server holds it; "
+		                            "choose another port)"
+		    : errno == EADDRNOTAVAIL ? " (no such address on this "
+		                               "machine)"
+		                             : "");
+		return -1;
+	}
+	*idx = i;
+	*port = s->port;
+	return 0;
+}
+
+/* Closes the sockets the served generation does not use. */
+static void
+sock_sweep(struct parent *p)
+{
+	struct gen *g = p->gen;
+	size_t i, j;
+	unsigned k;
+
+	for (i = 0; i < p->nsocks; i++) {
+		p->socks[i].used = 0;
+		for (j = 0; g != NULL && j < g->nls; j++)
+			if (g->ls[j].sock == i)
+				p->socks[i].used = 1;
+		if (p->socks[i].used)
+			continue;
+		for (k = 0; k < p->socks[i].nfds; k++)
+			close(p->socks[i].fds[k]);
+		p->socks[i].nfds = 0;
+	}
+}
+
+/*
+ * Debian's default soft limit is 1024 descriptors; the default cap on
+ * connections is 1024 too. Raise the soft limit towards the hard one so
+ * the cap, not EMFILE, is what limits us; shrink the cap if we cannot.
+ */
+static void
+fit_fd_limit(struct conf *c)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)c->max_conns + FD_SPARE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want
+		                  ? want
+		                  : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want &&
+	    rl.rlim_cur > FD_SPARE * 2) {
+		c->max_conns = (size_t)(rl.rlim_cur - FD_SPARE);
+		log_warn("open-file limit %llu: at most %zu connections",
+		    (unsigned long long)rl.rlim_cur, c->max_conns);
+	}
+}
+
+/* The user to become and the rights to read content with. */
+static int
+pick_user(struct parent *p, struct conf *c, struct gen_opts *go)
+{
+	char err[256];
+	const char *name = c->user;
+
+	p->sandbox = c->sandbox;
+	p->drop = 0;
+	if (name == NULL && geteuid() == 0)
+		name = "nobody"; /* never serve as root */
+	if (name == NULL)
+		return 0;
+	if (sandbox_user_lookup(name, &p->user, err, sizeof(err)) == -1) {
+		conf_error(c, c->user_line, "user: %s", err);
+		return -1;
+	}
+	if (c->user != NULL && geteuid() == 0) {
+		go->uid = p->user.uid;
+		go->gid = p->user.gid;
+	}
+	p->drop = geteuid() == 0 && c->sandbox;
+	return 0;
+}
+
+static struct gen *
+build(struct parent *p, int fake)
+{
+	struct sockctx x = {p, NULL, fake};
+	struct gen_opts go = {
+	    .ticket_keys = p->ticket_keys,
+	    .check_only = fake,
+	    .sock = sock_for,
+	    .sockarg = &x,
+	};
+	struct conf *c;
+	struct gen *g = NULL;
+	size_t i;
+
+	if ((c = p->o->load(p->o->arg)) == NULL)
+		return NULL;
+	x.c = c;
+	for (i = 0; i < p->nsocks; i++)
+		p->socks[i].claimed = 0;
+	if (c->errors > 0 || pick_user(p, c, &go) == -1)
+		goto err;
+	fit_fd_limit(c);
+	if ((g = gen_build(c, &go)) == NULL)
+		goto err;
+	return g;
+err:
+	conf_free(c);
+	return NULL;
+}
+
+static void
+worker_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)what;
+	if (sig == SIGUSR1)
+		worker_stop(w, RELOAD_DRAIN, 0);
+	else
+		worker_stop(w, STOP_GRACE, 1);
+}
+
+/* Runs in the child; never returns. */
+static void
+worker_run(struct parent *p, unsigned slot, pid_t parent)
+{
+	static const int signos[] = {SIGTERM, SIGINT, SIGUSR1};
+	struct event *sigs[3] = {NULL, NULL, NULL};
+	struct event_base *base = NULL;
+	struct gen *g = p->gen;
+	struct worker w;
+	char err[512];
+	int fds[64 * LISTEN_MAX], skipped = 0, rc = 1;
+	size_t i, j;
+	unsigned k;
+
+	memset(&w, 0, sizeof(w));
+	/* Only this slot's sockets: the rest belong to the other workers. */
+	for (i = 0; i < p->nsocks; i++)
+		for (k = 0; k < p->socks[i].nfds; k++)
+			if (k != slot)
+				close(p->socks[i].fds[k]);
+	for (j = 0; j < g->nls && j < sizeof(fds) / sizeof(fds[0]); j++)
+		fds[j] = p->socks[g->ls[j].sock].fds[slot];
+	signal(SIGHUP, SIG_IGN); /* a terminal's hangup is the parent's */
+	if (p->sandbox &&
+	    sandbox_drop(p->drop ? p->jail : NULL, p->drop ? &p->user : NULL,
+	        err, sizeof(err)) == -1) {
+		log_warn("worker %u: %s", slot, err);
+		goto out;
+	}
+	if (getppid() != parent) /* it died before PDEATHSIG was set */
+		goto out;
+	if ((base = event_base_new()) == NULL ||
+	    worker_init(&w, base, g, fds, p->nslots) == -1) {
+		log_warn("worker %u: cannot start its event loop", slot);
+		goto out;
+	}
+	for (i = 0; i < 3; i++)
+		if ((sigs[i] = evsignal_new(
+		         base, signos[i], worker_signal, &w)) == NULL ||
+		    evsignal_add(sigs[i], NULL) == -1)
+			goto out;
+	if (p->sandbox &&
+	    sandbox_restrict(0, &skipped, err, sizeof(err)) == -1) {
+		log_warn("worker %u: %s", slot, err);
+		goto out;
+	}
+	if (skipped && slot == 0)
+		log_warn("this kernel has no Landlock: workers rely on the "
+		         "chroot and seccomp alone");
+	sigprocmask(SIG_UNBLOCK, &p->sigs, NULL);
+	if (event_base_dispatch(base) == 0)
+		rc = 0;
+out:
+	worker_free(&w);
+	for (i = 0; i < 3; i++)
+		if (sigs[i] != NULL)
+			event_free(sigs[i]);
+	if (base != NULL)
+		event_base_free(base);
+	_exit(rc);
+}
+
+static int
+spawn(struct parent *p, unsigned slot)
+{
+	pid_t parent = getpid(), pid;
+
+	if ((pid = fork()) == -1) {
+		log_warn("cannot start worker %u: %s", slot, strerror(errno));
+		return -1;
+	}
+	if (pid == 0)
+		worker_run(p, slot, parent);
+	p->slots[slot].pid = pid;
+	p->slots[slot].started = time(NULL);
+	return 0;
+}
+
+static void
+remember_old(struct parent *p, pid_t pid)
+{
+	if (p->nold < OLD_MAX)
+		p->old[p->nold++] = pid;
+}
+
+static int
+forget_old(struct parent *p, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < p->nold; i++)
+		if (p->old[i] == pid) {
+			p->old[i] = p->old[--p->nold];
+			return 1;
+		}
+	return 0;
+}
+
+static void
+mono(struct timespec *t)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+}
+
+static void
+died(struct parent *p, unsigned slot, int st)
+{
+	struct slot *s = &p->slots[slot];
+	unsigned long ms;
+
+	if (WIFSIGNALED(st))
+		log_warn("worker %u (pid %ld) was killed by signal %d%s", slot,
+		    (long)s->pid, WTERMSIG(st),
+		    WTERMSIG(st) == SIGSYS ? " (a system call the sandbox "
+		                             "forbids)"
+		                           : "");
+	else
+		log_warn("worker %u (pid %ld) exited with status %d", slot,
+		    (long)s->pid, WEXITSTATUS(st));
+	/* One that keeps dying waits longer and longer to start again. */
+	if (time(NULL) - s->started < SHORT_LIFE)
+		s->fails++;
+	else
+		s->fails = 0;
+	ms = s->fails == 0 ? 0 : 100UL << (s->fails > 9 ? 9 : s->fails);
+	if (ms > RESPAWN_MAX)
+		ms = RESPAWN_MAX;
+	if (ms > 0)
+		log_warn("starting worker %u again in %lu ms", slot, ms);
+	s->pid = 0;
+	mono(&s->due);
+	s->due.tv_sec += (time_t)(ms / 1000);
+	s->due.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (s->due.tv_nsec >= 1000000000L) {
+		s->due.tv_sec++;
+		s->due.tv_nsec -= 1000000000L;
+	}
+}
+
+static void
+reap(struct parent *p)
+{
+	pid_t pid;
+	unsigned i;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (forget_old(p, pid))
+			continue;
+		for (i = 0; i < p->nslots; i++)
+			if (p->slots[i].pid == pid) {
+				died(p, i, st);
+				break;
+			}
+	}
+}
+
+/* Starts the workers that are due; returns ms until the next one. */
+static long
+respawn(struct parent *p)
+{
+	struct timespec t;
+	long wait = -1, ms;
+	unsigned i;
+
+	mono(&t);
+	for (i = 0; i < p->nslots; i++) {
+		if (p->slots[i].pid != 0)
+			continue;
+		ms = (long)(p->slots[i].due.tv_sec - t.tv_sec) * 1000 +
+		     (p->slots[i].due.tv_nsec - t.tv_nsec) / 1000000;
+		if (ms <= 0 && spawn(p, i) == 0)
+			continue;
+		if (ms <= 0)
+			ms = 1000;
+		if (wait == -1 || ms < wait)
+			wait = ms;
+	}
+	return wait;
+}
+
+static void
+announce(const struct parent *p)
+{
+	const struct gen *g = p->gen;
+	const struct capsule *cap;
+	const struct gen_listener *gl;
+	size_t i, j;
+
+	log_warn("kapsula %s: %zu capsule%s, %zu listener%s, %u worker%s "
+	         "(at most %zu connections each)%s%s",
+	    KAPSULA_VERSION, g->ncaps, g->ncaps == 1 ? "" : "s", g->nls,
+	    g->nls == 1 ? "" : "s", p->nslots, p->nslots == 1 ? "" : "s",
+	    (g->conf->max_conns + p->nslots - 1) / p->nslots,
+	    p->drop ? ", running as " : "", p->drop ? p->user.name : "");
+	for (i = 0; i < g->nls; i++) {
+		gl = &g->ls[i];
+		log_warn("%s listener %.*s:%u",
+		    gl->proto == PROTO_GEMINI ? "gemini" : "gopher",
+		    (int)(strrchr(gl->spec->text, ':') - gl->spec->text),
+		    gl->spec->text, gl->port);
+	}
+	for (i = 0; i < g->ncaps; i++) {
+		cap = &g->caps[i];
+		log_warn("capsule %s: serving %s (%zu paths, %zu KiB)",
+		    cap->cc->uname, cap->cc->root, cap->snap->n,
+		    (cap->snap->bytes + 1023) / 1024);
+		for (j = 0; j < g->nls; j++) {
+			gl = &g->ls[j];
+			if (gl->caps[0] != i && gl->proto == PROTO_GOPHER)
+				continue;
+			if (gl->proto == PROTO_GEMINI &&
+			    (j > 0 && g->ls[j - 1].proto == PROTO_GEMINI &&
+			        g->ls[j - 1].port == gl->port))
+				continue;
+		}
+		if (cap->ctx != NULL) {
+			log_warn(
+			    "  gemini://%s:%u/", cap->cc->name, cap->feed_port);
+			log_warn(
+			    "  certificate SHA-256 %s", cap->ids.cert_sha256);
+			log_warn(
+			    "  public key SHA-256 %s (the pin readers show)",
+			    cap->ids.key_sha256);
+		}
+		for (j = 0; j < cap->nviews && cap->cc->ngopher > 0; j++)
+			log_warn("  gopher://%s:%u/", cap->cc->gopher_host,
+			    cap->gopher_ports[j]);
+	}
+}
+
+/* Old workers drain; new ones take the same sockets at once. */
+static void
+start_generation(struct parent *p, struct gen *g)
+{
+	struct gen *old = p->gen;
+	unsigned i, n = g->conf->workers;
+
+	for (i = 0; i < p->nslots; i++)
+		if (p->slots[i].pid != 0) {
+			kill(p->slots[i].pid, SIGUSR1);
+			remember_old(p, p->slots[i].pid);
+		}
+	p->gen = g;
+	p->nslots = n;
+	memset(p->slots, 0, sizeof(p->slots));
+	for (i = 0; i < n; i++)
+		spawn(p, i);
+	gen_unref(old);
+	sock_sweep(p);
+}
+
+static void
+reload(struct parent *p)
+{
+	struct gen *g;
+
+	notify("RELOADING=1");
+	log_warn("reloading");
+	if ((g = build(p, 0)) == NULL) {
+		sock_sweep(p);
+		log_warn("reload failed; still serving the previous "
+		         "configuration and content");
+		notify("READY=1");
+		return;
+	}
+	start_generation(p, g);
+	announce(p);
+	log_warn("reloaded");
+	notify("READY=1");
+}
+
+static void
+stop_all(struct parent *p)
+{
+	struct timespec t0, t;
+	size_t i;
+	int killed = 0;
+
+	notify("STOPPING=1");
+	for (i = 0; i < p->nslots; i++)
+		if (p->slots[i].pid != 0)
+			kill(p->slots[i].pid, SIGTERM);
+	for (i = 0; i < p->nold; i++)
+		kill(p->old[i], SIGTERM);
+	mono(&t0);
+	for (;;) {
+		if (waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD)
+			break;
+		mono(&t);
+		if (!killed && t.tv_sec - t0.tv_sec > KILL_AFTER) {
+			log_warn("workers still running; killing them");
+			kill(0, SIGKILL);
+			killed = 1;
+		}
+		usleep(20 * 1000);
+	}
+}
+
+static int
+check_only(struct parent *p)
+{
+	struct gen *g;
+	size_t n;
+
+	log_set_plain(1);
+	if ((g = build(p, 1)) == NULL)
+		return 1;
+	n = g->nls;
+	printf("configuration OK: %zu capsule%s, %zu listener%s\n", g->ncaps,
+	    g->ncaps == 1 ? "" : "s", n, n == 1 ? "" : "s");
+	gen_unref(g);
+	return 0;
+}
+
+int
+proc_main(const struct proc_opts *o)
+{
+	struct parent p;
+	struct timespec ts;
+	siginfo_t si;
+	long ms;
+	char err[256];
+	int sig, rc = 1;
+	size_t i;
+	unsigned k;
+
+	memset(&p, 0, sizeof(p));
+	p.o = o;
+	/* glibc reads /etc/localtime on the first time stamp: before any
+	   fork, so that no sandboxed worker ever has to. */
+	tzset();
+	/* Signals first: a SIGHUP during the first load waits for it. */
+	sigemptyset(&p.sigs);
+	sigaddset(&p.sigs, SIGHUP);
+	sigaddset(&p.sigs, SIGTERM);
+	sigaddset(&p.sigs, SIGINT);
+	sigaddset(&p.sigs, SIGCHLD);
+	sigaddset(&p.sigs, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &p.sigs, NULL);
+	if (o->check_only)
+		return check_only(&p);
+	/* Session tickets stay valid across reloads: the keys are ours. */
+	if (RAND_bytes(p.ticket_keys, sizeof(p.ticket_keys)) != 1) {
+		log_warn("cannot make session-ticket keys");
+		return 1;
+	}
+	if ((p.gen = build(&p, 0)) == NULL)
+		goto out;
+	if (p.drop &&
+	    sandbox_jail_make(getenv("RUNTIME_DIRECTORY") ? getenv("RUNTIME_"
+	                                                           "DIRECTORY")
+	                                                  : "/tmp",
+	        p.jail, sizeof(p.jail), err, sizeof(err)) == -1) {
+		log_warn("%s", err);
+		goto out;
+	}
+	p.nslots = p.gen->conf->workers;
+	for (k = 0; k < p.nslots; k++)
+		spawn(&p, k);
+	announce(&p);
+	notify("READY=1");
+	for (;;) {
+		ms = respawn(&p);
+		if (ms < 0)
+			ms = 60000;
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (ms % 1000) * 1000000L;
+		if ((sig = sigtimedwait(&p.sigs, &si, &ts)) == -1)
+			continue;
+		if (sig == SIGCHLD)
+			reap(&p);
+		else if (sig == SIGHUP)
+			reload(&p);
+		else if (sig == SIGTERM || sig == SIGINT)
+			break;
+	}
+	log_warn("stopping: replies in flight get %d s", STOP_GRACE);
+	stop_all(&p);
+	rc = 0;
+out:
+	if (p.jail[0] != '\0')
+		sandbox_jail_remove(p.jail);
+	for (i = 0; i < p.nsocks; i++)
+		for (k = 0; k < p.socks[i].nfds; k++)
+			close(p.socks[i].fds[k]);
+	free(p.socks);
+	gen_unref(p.gen);
+	return rc;
+}
