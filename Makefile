@@ -71,8 +71,22 @@ bench:
 	@sh bench/run.sh $(BUILD)/kapsula
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/kapsula
-	install -m 755 $(BUILD)/kapsula $(DESTDIR)$(PREFIX)/bin/kapsula
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8 \
+	    $(DESTDIR)$(PREFIX)/share/examples/kapsula \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system \
+	    $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/share/kapsula
+	install -m 755 $(BUILD)/kapsula $(DESTDIR)$(PREFIX)/sbin/kapsula
+	install -m 644 man/kapsula.8 $(DESTDIR)$(PREFIX)/share/man/man8/kapsula.8
+	install -m 644 man/kapsula.conf.5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5/kapsula.conf.5
+	install -m 644 contrib/kapsula.conf \
+	    $(DESTDIR)$(PREFIX)/share/examples/kapsula/kapsula.conf
+	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' contrib/kapsula.service \
+	    > $(DESTDIR)$(PREFIX)/lib/systemd/system/kapsula.service
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/systemd/system/kapsula.service
+	install -m 644 contrib/kapsula.sysusers \
+	    $(DESTDIR)$(PREFIX)/lib/sysusers.d/kapsula.conf
 	cp -R capsule $(DESTDIR)$(PREFIX)/share/kapsula/
 
 format:
