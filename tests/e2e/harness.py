@@ -215,8 +215,38 @@ class Server:
         self._wait_ready()
         return self
 
+    def bound_ports(self):
+        """[(proto, host, port)] from the server's start-up lines."""
+        return [(m.group(1).decode(), m.group(2).decode().strip("[]"),
+                 int(m.group(3)))
+                for m in re.finditer(rb"(gemini|gopher) listener (\S+):(\d+)",
+                                     self.stderr())]
+
+    def _resolve_zero_ports(self, deadline):
+        """Port 0 makes the server bind a free port and announce it: no
+        race between picking a port and binding it."""
+        want = len(self.listen) + len(self.gopher_listen)
+        while len(self.bound_ports()) < want:
+            if self.proc.poll() is not None:
+                raise ServerError("server exited %d at start: %s" % (
+                    self.proc.returncode, self.stderr_tail()))
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ServerError("no listener announcement within %.0f s: "
+                                  "%s" % (START_TIMEOUT, self.stderr_tail()))
+            time.sleep(0.02)
+        got = self.bound_ports()
+        gem = [(h, p) for proto, h, p in got if proto == "gemini"]
+        gop = [(h, p) for proto, h, p in got if proto == "gopher"]
+        self.listen = [(h, gem[i][1] if p == 0 else p)
+                       for i, (h, p) in enumerate(self.listen)]
+        self.gopher_listen = [(h, gop[i][1] if p == 0 else p)
+                              for i, (h, p) in enumerate(self.gopher_listen)]
+
     def _wait_ready(self):
         deadline = time.monotonic() + START_TIMEOUT
+        if any(p == 0 for _, p in self.listen + self.gopher_listen):
+            self._resolve_zero_ports(deadline)
         pending = list(self.listen) + list(self.gopher_listen)
         while pending:
             if self.proc.poll() is not None:
@@ -305,13 +335,13 @@ def capsule_server(name):
           "no capsule/index.gmi at %s" % CAPSULE)
     tmp = tempfile.mkdtemp(prefix="kapsula-e2e-%s-" % name)
     c = Ctx()
-    c.port = free_port()
-    c.gport = free_port()
     c.srv = Server(CAPSULE, os.path.join(tmp, "certs"),
-                   listen=[("127.0.0.1", c.port)],
-                   gopher=[("127.0.0.1", c.gport)], timeout=5, workdir=tmp)
+                   listen=[("127.0.0.1", 0)],
+                   gopher=[("127.0.0.1", 0)], timeout=5, workdir=tmp)
     try:
         c.srv.start()
+        c.port = c.srv.listen[0][1]
+        c.gport = c.srv.gopher_listen[0][1]
         yield c
         check(c.srv.alive(), "server died during the tests: %s" %
               c.srv.stderr_tail())

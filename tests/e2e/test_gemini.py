@@ -40,16 +40,18 @@ def setup():
         c.tmp = tmp
         c.tree = h.make_tree(os.path.join(tmp, "tree"))
         c.certs = os.path.join(tmp, "certs")  # does not exist yet
-        c.port = h.free_port("127.0.0.1")
-        listen = [("127.0.0.1", c.port)]
+        # Port 0: the server binds free ports and announces them.
+        listen = [("127.0.0.1", 0)]
         c.port6 = None
         if h.has_ipv6():
-            c.port6 = h.free_port("::1")
-            listen.append(("::1", c.port6))
+            listen.append(("::1", 0))
         c.srv = h.Server(c.tree.root, c.certs, listen, timeout=DEADLINE,
                          workdir=os.path.join(tmp, "srv"))
         os.makedirs(c.srv.workdir)
         c.srv.start()
+        c.port = c.srv.listen[0][1]
+        if h.has_ipv6():
+            c.port6 = c.srv.listen[1][1]
         yield c
     finally:
         with contextlib.suppress(Exception):

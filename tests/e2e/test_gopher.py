@@ -161,25 +161,25 @@ def setup():
                 f.write(data)
         os.symlink("../secret.txt", os.path.join(c.root, "leak.txt"))
         os.symlink("../outside", os.path.join(c.root, "outdir"))
-        c.port = harness.free_port()
         c.srv = harness.Server(
             c.root, os.path.join(tmp, "certs"),
-            listen=[("127.0.0.1", harness.free_port())],
-            gopher=[("127.0.0.1", c.port)], timeout=IDLE_TIMEOUT,
+            listen=[("127.0.0.1", 0)],
+            gopher=[("127.0.0.1", 0)], timeout=IDLE_TIMEOUT,
             workdir=os.path.join(tmp, "srv1"))
         os.makedirs(c.srv.workdir)
         servers.append(c.srv)
         c.srv.start()
-        c.adv_listen = harness.free_port()
+        c.port = c.srv.gopher_listen[0][1]
         c.adv = harness.Server(
             c.root, os.path.join(tmp, "certs"),
-            listen=[("127.0.0.1", harness.free_port())],
-            gopher=[("127.0.0.1", c.adv_listen)], timeout=IDLE_TIMEOUT,
+            listen=[("127.0.0.1", 0)],
+            gopher=[("127.0.0.1", 0)], timeout=IDLE_TIMEOUT,
             extra=["--gopher-host", ADV_HOST, "--gopher-port", str(ADV_PORT)],
             workdir=os.path.join(tmp, "srv2"))
         os.makedirs(c.adv.workdir)
         servers.append(c.adv)
         c.adv.start()
+        c.adv_listen = c.adv.gopher_listen[0][1]
         yield c
         for s in servers:
             check(s.alive(), "server %s died during the tests: %s" % (

@@ -99,12 +99,31 @@ class LimitedServer(harness.Server):
         return self
 
 
+def tree_pids(pid):
+    """pid and every live descendant (the parent and its workers)."""
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        try:
+            with open("/proc/%d/task/%d/children" % (p, p)) as f:
+                todo += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+    return pids
+
+
 def cpu_seconds(pid):
-    """utime + stime of pid from /proc/PID/stat, in seconds."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    # fields[0] is field 3 (state); utime, stime are fields 14, 15.
-    ticks = int(fields[11]) + int(fields[12])
+    """utime + stime of pid and its workers, from /proc/PID/stat, in s."""
+    ticks = 0
+    for p in tree_pids(pid):
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a worker that just exited
+        # fields[0] is field 3 (state); utime, stime are fields 14, 15.
+        ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
@@ -134,8 +153,8 @@ def poll(fn, timeout, step=0.1):
 
 def start_server(ctx, name, root, gemini=False, gopher=True, timeout=30,
                  extra=(), cls=harness.Server):
-    listen = [(HOST, harness.free_port())] if gemini else []
-    gph = [(HOST, harness.free_port())] if gopher else []
+    listen = [(HOST, 0)] if gemini else []  # bound and announced by it
+    gph = [(HOST, 0)] if gopher else []
     srv = cls(root, os.path.join(_dir(ctx, name), "certs"), listen, gph,
               timeout=timeout, extra=list(extra),
               workdir=_dir(ctx, name + "-srv"))
