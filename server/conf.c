@@ -577,9 +577,7 @@ conf_read(const char *file)
 int
 listen_same(const struct listen_spec *a, const struct listen_spec *b)
 {
-	/* Each ":0" binds a port of its own: never the same as another. */
-	if (a->ss.ss_family != b->ss.ss_family || a->port != b->port ||
-	    a->port == 0)
+	if (a->ss.ss_family != b->ss.ss_family || a->port != b->port)
 		return 0;
 	if (a->ss.ss_family == AF_INET)
 		return memcmp(&((const struct sockaddr_in *)&a->ss)->sin_addr,
@@ -600,6 +598,9 @@ static void
 check_pair(struct conf *c, const struct flat *a, const struct flat *b)
 {
 	if (!listen_same(a->l, b->l))
+		return;
+	/* ":0" is a free port of each protocol's own. */
+	if (a->proto != b->proto && a->l->port == 0)
 		return;
 	if (a->proto != b->proto)
 		conf_error(c, b->l->line,

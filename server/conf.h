@@ -87,7 +87,11 @@ int conf_log_ip(const char *);
 /* Parses a bounded whole number; -1 when s is not one from lo to hi. */
 long conf_number(const char *s, long lo, long hi);
 
-/* Two addresses are the same socket (family, address and port). */
+/*
+ * Two listeners name the same address (family, address and port). ":0"
+ * is one free port per protocol: capsules that share "127.0.0.1:0" for
+ * Gemini share one socket, and Gopher's "127.0.0.1:0" is another one.
+ */
 int listen_same(const struct listen_spec *, const struct listen_spec *);
 
 #endif

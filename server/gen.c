@@ -30,13 +30,13 @@ find_listener(struct gen *g, size_t sock)
 
 static struct gen_listener *
 add_listener(struct gen *g, enum proto proto, const struct listen_spec *l,
-    const char *capsule, const struct gen_opts *o)
+    const struct gen_opts *o)
 {
 	struct gen_listener *gl;
 	size_t sock;
 	unsigned port;
 
-	if (o->sock(o->sockarg, proto, l, capsule, &sock, &port) == -1)
+	if (o->sock(o->sockarg, proto, l, &sock, &port) == -1)
 		return NULL;
 	if ((gl = find_listener(g, sock)) != NULL)
 		return gl;
@@ -79,7 +79,7 @@ map_listeners(struct gen *g, const struct gen_opts *o)
 		cap = &g->caps[i];
 		for (j = 0; j < cc->ngemini; j++) {
 			if ((gl = add_listener(g, PROTO_GEMINI, &cc->gemini[j],
-			         cc->name, o)) == NULL)
+			         o)) == NULL)
 				return -1;
 			if (gl->ncaps ==
 			    sizeof(gl->caps) / sizeof(gl->caps[0])) {
@@ -94,7 +94,7 @@ map_listeners(struct gen *g, const struct gen_opts *o)
 		}
 		for (j = 0; j < cc->ngopher; j++) {
 			if ((gl = add_listener(g, PROTO_GOPHER, &cc->gopher[j],
-			         cc->name, o)) == NULL)
+			         o)) == NULL)
 				return -1;
 			gl->caps[gl->ncaps++] = i;
 			gl->view = view_of(cap,
@@ -159,6 +159,8 @@ load_content(struct gen *g, size_t i, const struct gen_opts *o)
 	static gid_t saved[NGROUPS_MAX];
 	int nsaved = 0;
 
+	if (cc->root == NULL) /* already reported */
+		return -1;
 	if (become(o->uid, o->gid, saved, &nsaved) == -1)
 		return -1;
 	cap->snap = tree_load(&t, err, sizeof(err));

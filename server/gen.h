@@ -48,7 +48,7 @@ struct gen {
 
 /* Where a listener's socket is, once the parent has bound it. */
 typedef int (*gen_sock_fn)(void *, enum proto, const struct listen_spec *,
-    const char *capsule, size_t *sock, unsigned *port);
+    size_t *sock, unsigned *port);
 
 struct gen_opts {
 	const unsigned char *ticket_keys; /* shared by every capsule */

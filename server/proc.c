@@ -47,12 +47,10 @@
 struct sock {
 	struct listen_spec spec;
 	enum proto proto;
-	char owner[NAME_MAX_LEN]; /* a ":0" socket stays with its capsule */
 	unsigned port;
 	int fds[WORKERS_MAX];
 	unsigned nfds;
-	int used;    /* by the generation being built or served */
-	int claimed; /* by the generation being built */
+	int used; /* by the generation being built or served */
 };
 
 struct slot {
@@ -171,7 +169,7 @@ struct sockctx {
 
 static int
 sock_for(void *arg, enum proto proto, const struct listen_spec *l,
-    const char *owner, size_t *idx, unsigned *port)
+    size_t *idx, unsigned *port)
 {
 	struct sockctx *x = arg;
 	struct parent *p = x->p;
@@ -183,11 +181,13 @@ sock_for(void *arg, enum proto proto, const struct listen_spec *l,
 	 * queued on it is lost. A ":0" one keeps the port it was given.
 	 */
 	for (i = 0; i < p->nsocks; i++) {
+		struct listen_spec bound;
+
 		s = &p->socks[i];
-		if (listen_same(&s->spec, l) ||
-		    (l->port == 0 && !s->claimed && s->proto == proto &&
-		        strcmp(s->spec.text, l->text) == 0 &&
-		        strcmp(s->owner, owner) == 0))
+		bound = s->spec;
+		bound.port = l->port == 0 ? 0 : s->port;
+		/* "127.0.0.1:0" again, or the port it was given, named. */
+		if (listen_same(&bound, l) && (l->port != 0 || s->proto == proto))
 			break;
 	}
 	if (i == p->nsocks) {
@@ -201,11 +201,10 @@ sock_for(void *arg, enum proto proto, const struct listen_spec *l,
 		memset(s, 0, sizeof(*s));
 		s->spec = *l;
 		s->proto = proto;
-		snprintf(s->owner, sizeof(s->owner), "%s", owner);
 		s->port = l->port;
 	}
 	s = &p->socks[i];
-	s->used = s->claimed = 1;
+	s->used = 1;
 	if (!x->fake && sock_fill(s, x->c->workers) == -1) {
 		conf_error(x->c, l->line, "cannot listen on %s: %s%s", l->text,
 		    strerror(errno),
@@ -309,14 +308,12 @@ build(struct parent *p, int fake)
 	};
 	struct conf *c;
 	struct gen *g = NULL;
-	size_t i;
 
 	if ((c = p->o->load(p->o->arg)) == NULL)
 		return NULL;
 	x.c = c;
-	for (i = 0; i < p->nsocks; i++)
-		p->socks[i].claimed = 0;
-	if (c->errors > 0 || pick_user(p, c, &go) == -1)
+	/* -n goes on, to name the problems of the content too. */
+	if ((c->errors > 0 && !fake) || pick_user(p, c, &go) == -1)
 		goto err;
 	fit_fd_limit(c);
 	if ((g = gen_build(c, &go)) == NULL)
