@@ -23,9 +23,10 @@ struct reader {
 	struct conf *c;
 	FILE *f;
 	int line;      /* lines read so far: the one the handler sees */
-	int partial;   /* the last chunk had no newline: same line */
 	int section;   /* -1: none yet, 0: [server], 1: a capsule */
 	int skipping;  /* inside a section that was refused */
+	int key;       /* a key since the section: indented lines continue */
+	int capsules;  /* [capsule NAME] lines, taken or refused */
 	unsigned seen; /* [server] keys already set, one bit each */
 };
 
@@ -39,8 +40,10 @@ conf_error(struct conf *c, int line, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	c->errors++;
-	if (c->file != NULL)
+	if (c->file != NULL && line > 0)
 		log_warn("%s:%d: %s", c->file, line, msg);
+	else if (c->file != NULL)
+		log_warn("%s: %s", c->file, msg);
 	else
 		log_warn("%s", msg);
 }
@@ -54,8 +57,10 @@ conf_warning(const struct conf *c, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (c->file != NULL)
+	if (c->file != NULL && line > 0)
 		log_warn("%s:%d: warning: %s", c->file, line, msg);
+	else if (c->file != NULL)
+		log_warn("%s: warning: %s", c->file, msg);
 	else
 		log_warn("warning: %s", msg);
 }
@@ -317,6 +322,10 @@ set_string(struct reader *r, char **dst, const char *key, const char *value)
 		conf_error(r->c, r->line, "%s is set twice", key);
 		return 0;
 	}
+	if (*value == '\0') {
+		conf_error(r->c, r->line, "%s has no value", key);
+		return 0;
+	}
 	if ((*dst = strdup(value)) == NULL)
 		conf_error(r->c, r->line, "out of memory");
 	return 0;
@@ -327,7 +336,9 @@ set_port(struct reader *r, unsigned *dst, const char *key, const char *value)
 {
 	long v = conf_number(value, 1, 65535);
 
-	if (v == -1)
+	if (*dst != 0)
+		conf_error(r->c, r->line, "%s is set twice", key);
+	else if (v == -1)
 		conf_error(r->c, r->line,
 		    "%s: %s is not a port from 1 to 65535", key, value);
 	else
@@ -358,6 +369,12 @@ capsule_key(struct reader *r, const char *key, const char *value)
 		return set_port(r, &cc->public_port, key, value);
 	if (strcmp(key, "gopher-port") == 0)
 		return set_port(r, &cc->gopher_port, key, value);
+	if ((strcmp(key, "aliases") == 0 || strcmp(key, "gemini") == 0 ||
+	        strcmp(key, "gopher") == 0) &&
+	    *value == '\0') {
+		conf_error(r->c, r->line, "%s has no value", key);
+		return 0;
+	}
 	if (strcmp(key, "aliases") == 0)
 		return each_item(value, alias_item, &x), 0;
 	if (strcmp(key, "gemini") == 0 || strcmp(key, "gopher") == 0) {
@@ -479,6 +496,7 @@ on_section(struct reader *r, const char *section)
 	}
 	if (strncmp(section, "capsule", 7) == 0 &&
 	    isspace((unsigned char)section[7])) {
+		r->capsules++;
 		for (name = section + 7; isspace((unsigned char)*name); name++)
 			;
 		if (conf_add_capsule(r->c, name, r->line) == -1)
@@ -516,32 +534,73 @@ handler(void *arg, const char *section, const char *key, const char *value)
 	return 1;
 }
 
+/* libinih's own scan: the first of chars, or an inline "; comment". */
+static char *
+find_or_comment(char *s, const char *chars)
+{
+	int space = 0;
+
+	for (; *s != '\0' && strchr(chars, *s) == NULL; s++) {
+		if (space && *s == ';')
+			break;
+		space = isspace((unsigned char)*s);
+	}
+	return s;
+}
+
 /*
  * libinih hands the handler no line number: count the lines ourselves.
- * Sections are seen here as well, because its own section handling does
- * not tell a new section that has no keys.
+ * Lines are seen here the way libinih sees them, so that sections are
+ * known (its own section handling does not tell a new section that has
+ * no keys) and every line it would refuse is reported at its number and
+ * handed on blank: libinih names only the first, and splits a long line.
  */
 static char *
 read_line(char *str, int num, void *arg)
 {
 	struct reader *r = arg;
-	char *p, *e;
+	char rest[64], *p, *e;
 	size_t n;
 
 	if (fgets(str, num, r->f) == NULL)
 		return NULL;
-	if (!r->partial)
-		r->line++;
+	r->line++;
+	p = str;
+	if (r->line == 1 && strncmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3; /* a UTF-8 byte order mark, skipped by libinih too */
+	while (isspace((unsigned char)*p))
+		p++;
 	n = strlen(str);
-	r->partial = n > 0 && str[n - 1] != '\n';
-	for (p = str; isspace((unsigned char)*p); p++)
-		;
-	if (*p == '[' && (e = strchr(p, ']')) != NULL) {
-		*e = '\0';
-		on_section(r, p + 1);
-		*e = ']';
+	if (n == (size_t)num - 1 && str[n - 1] != '\n') {
+		conf_error(r->c, r->line,
+		    "line too long (keep it under %d characters)", num - 1);
+		while (fgets(rest, sizeof(rest), r->f) != NULL &&
+		       strchr(rest, '\n') == NULL)
+			;
+		if (*p == '[')
+			r->skipping = 1; /* whatever it was, not its keys */
+		return strcpy(str, "\n");
 	}
-	return str;
+	if (*p == '\0' || *p == '#' || *p == ';')
+		return str;
+	if (r->key && p > str)
+		return str; /* continues the value above */
+	if (*p == '[') {
+		if (*(e = find_or_comment(p + 1, "]")) == ']') {
+			*e = '\0';
+			on_section(r, p + 1);
+			*e = ']';
+			r->key = 0;
+			return str;
+		}
+		r->skipping = 1; /* nor whatever section it was */
+	} else if (*(e = find_or_comment(p, "=:")) == '=' || *e == ':') {
+		r->key = 1;
+		return str;
+	}
+	conf_error(r->c, r->line,
+	    "syntax error (lines are \"key = value\" or \"[section]\")");
+	return strcpy(str, "\n");
 }
 
 struct conf *
@@ -564,11 +623,11 @@ conf_read(const char *file)
 	}
 	rc = ini_parse_stream(read_line, &r, handler, &r);
 	fclose(r.f);
-	if (rc > 0)
+	if (rc > 0) /* what read_line did not see coming */
 		conf_error(c, rc,
-		    "syntax error (lines are \"key = value\" or \"[section]\", "
-		    "at most 200 bytes)");
-	if (c->ncaps == 0 && c->errors == 0)
+		    "syntax error (lines are \"key = value\" or "
+		    "\"[section]\")");
+	if (r.capsules == 0)
 		conf_error(c, r.line, "no [capsule NAME] section");
 	conf_finish(c);
 	return c;
