@@ -78,8 +78,8 @@ map_listeners(struct gen *g, const struct gen_opts *o)
 		cc = &c->caps[i];
 		cap = &g->caps[i];
 		for (j = 0; j < cc->ngemini; j++) {
-			if ((gl = add_listener(g, PROTO_GEMINI, &cc->gemini[j],
-			         o)) == NULL)
+			if ((gl = add_listener(
+			         g, PROTO_GEMINI, &cc->gemini[j], o)) == NULL)
 				return -1;
 			if (gl->ncaps ==
 			    sizeof(gl->caps) / sizeof(gl->caps[0])) {
@@ -93,8 +93,8 @@ map_listeners(struct gen *g, const struct gen_opts *o)
 				cap->feed_port = gl->port;
 		}
 		for (j = 0; j < cc->ngopher; j++) {
-			if ((gl = add_listener(g, PROTO_GOPHER, &cc->gopher[j],
-			         o)) == NULL)
+			if ((gl = add_listener(
+			         g, PROTO_GOPHER, &cc->gopher[j], o)) == NULL)
 				return -1;
 			gl->caps[gl->ncaps++] = i;
 			gl->view = view_of(cap,

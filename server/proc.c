@@ -168,8 +168,8 @@ struct sockctx {
 };
 
 static int
-sock_for(void *arg, enum proto proto, const struct listen_spec *l,
-    size_t *idx, unsigned *port)
+sock_for(void *arg, enum proto proto, const struct listen_spec *l, size_t *idx,
+    unsigned *port)
 {
 	struct sockctx *x = arg;
 	struct parent *p = x->p;
@@ -187,7 +187,8 @@ sock_for(void *arg, enum proto proto, const struct listen_spec *l,
 		bound = s->spec;
 		bound.port = l->port == 0 ? 0 : s->port;
 		/* "127.0.0.1:0" again, or the port it was given, named. */
-		if (listen_same(&bound, l) && (l->port != 0 || s->proto == proto))
+		if (listen_same(&bound, l) &&
+		    (l->port != 0 || s->proto == proto))
 			break;
 	}
 	if (i == p->nsocks) {
