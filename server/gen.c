@@ -4,6 +4,7 @@
  */
 #include <sys/types.h>
 
+#include <errno.h>
 #include <grp.h>
 #include <limits.h>
 #include <stdio.h>
@@ -112,31 +113,31 @@ map_listeners(struct gen *g, const struct gen_opts *o)
 	return 0;
 }
 
-/* Content is read with the rights of the user the workers run as. */
-static int
-become(uid_t uid, gid_t gid, gid_t *saved, int *nsaved)
-{
-	if (uid == 0 || geteuid() != 0)
-		return 0;
-	if ((*nsaved = getgroups(NGROUPS_MAX, saved)) == -1 ||
-	    setgroups(1, &gid) == -1 || setegid(gid) == -1 ||
-	    seteuid(uid) == -1) {
-		log_warn("cannot take the rights of uid %u: %m", (unsigned)uid);
-		return -1;
-	}
-	return 0;
-}
-
 static void
-unbecome(uid_t uid, const gid_t *saved, int nsaved)
+unbecome(const gid_t *saved, int nsaved)
 {
-	if (uid == 0 || getuid() != 0)
-		return;
 	if (seteuid(0) == -1 || setegid(0) == -1 ||
 	    setgroups((size_t)nsaved, saved) == -1) {
-		log_warn("cannot take back root's rights: %m");
+		log_warn("cannot take back root's rights: %s", strerror(errno));
 		abort(); /* never go on with the wrong rights */
 	}
+}
+
+/* Content is read with the rights of the user the workers run as. */
+static int
+become(const struct gen_opts *o, gid_t *saved, int *nsaved)
+{
+	if (o->uid == 0 || geteuid() != 0)
+		return 0;
+	if ((*nsaved = getgroups(NGROUPS_MAX, saved)) == -1)
+		return -1;
+	if (setgroups(o->ngroups > 0 ? (size_t)o->ngroups : 1,
+	        o->ngroups > 0 ? o->groups : &o->gid) == -1 ||
+	    setegid(o->gid) == -1 || seteuid(o->uid) == -1) {
+		unbecome(saved, *nsaved);
+		return -1;
+	}
+	return 1;
 }
 
 static int
@@ -157,14 +158,19 @@ load_content(struct gen *g, size_t i, const struct gen_opts *o)
 	};
 	char err[PATH_MAX + 256];
 	static gid_t saved[NGROUPS_MAX];
-	int nsaved = 0;
+	int nsaved = 0, became;
 
 	if (cc->root == NULL) /* already reported */
 		return -1;
-	if (become(o->uid, o->gid, saved, &nsaved) == -1)
+	if ((became = become(o, saved, &nsaved)) == -1) {
+		conf_error(g->conf, cc->line,
+		    "capsule %s: cannot take the rights of uid %u: %s",
+		    cc->uname, (unsigned)o->uid, strerror(errno));
 		return -1;
+	}
 	cap->snap = tree_load(&t, err, sizeof(err));
-	unbecome(o->uid, saved, nsaved);
+	if (became)
+		unbecome(saved, nsaved);
 	if (cap->snap == NULL) {
 		conf_error(g->conf, cc->line, "capsule %s: %s", cc->uname, err);
 		return -1;

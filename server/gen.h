@@ -54,6 +54,8 @@ struct gen_opts {
 	const unsigned char *ticket_keys; /* shared by every capsule */
 	uid_t uid; /* read content with these rights (0: as we are) */
 	gid_t gid;
+	const gid_t *groups; /* and these groups */
+	int ngroups;
 	int check_only; /* -n: create nothing */
 	gen_sock_fn sock;
 	void *sockarg;

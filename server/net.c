@@ -614,7 +614,7 @@ worker_init(struct worker *w, struct event_base *base, struct gen *g,
 		l->front = g->ls[i].proto == PROTO_GEMINI ? &gemini_front
 		                                          : &gopher_front;
 		l->lev = evconnlistener_new(base, accept_cb, l,
-		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fds[i]);
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fds[i]);
 		if (l->lev == NULL)
 			return -1;
 		evconnlistener_set_error_cb(l->lev, accept_error_cb);
@@ -650,8 +650,17 @@ worker_stop(struct worker *w, int grace, int drop_idle)
 	struct conn *c, *next;
 	size_t i;
 
-	if (w->stopping)
+	/* A stop during a drain: the shorter grace wins, idle ones go. */
+	if (w->stopping) {
+		for (c = w->conns; drop_idle && c != NULL; c = next) {
+			next = c->next;
+			if (c->state == C_HANDSHAKE || c->state == C_READ)
+				conn_free(c);
+		}
+		if (w->grace != NULL && w->nconns > 0)
+			evtimer_add(w->grace, &t);
 		return;
+	}
 	w->stopping = 1;
 	for (i = 0; i < w->nls; i++) {
 		if (w->ls[i].lev != NULL)

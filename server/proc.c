@@ -60,6 +60,13 @@ struct slot {
 	struct timespec due; /* when to start it again (pid 0) */
 };
 
+/* Who workers run as: committed only with the generation it came with. */
+struct runas {
+	struct sandbox_user user;
+	int drop; /* become user, in the jail */
+	int sandbox;
+};
+
 struct parent {
 	const struct proc_opts *o;
 	struct gen *gen;
@@ -71,9 +78,8 @@ struct parent {
 	size_t nold;
 	unsigned char ticket_keys[TLS_TICKET_KEYS];
 	char jail[PATH_MAX];
-	struct sandbox_user user;
-	int drop; /* workers drop to user */
-	int sandbox;
+	struct runas ra;     /* of the generation served */
+	struct runas ra_new; /* of the one being built */
 	sigset_t sigs;
 };
 
@@ -102,8 +108,13 @@ notify(const char *state)
 	close(fd);
 }
 
+/*
+ * reuseport: the workers' sockets share the port; without it, a bind
+ * only tests that nobody else holds the address (a second server with
+ * SO_REUSEPORT would otherwise quietly share our port).
+ */
 static int
-bind_one(const struct listen_spec *spec, unsigned port, int *out)
+bind_one(const struct listen_spec *spec, unsigned port, int reuseport, int *out)
 {
 	struct sockaddr_storage ss = spec->ss;
 	int fd, one = 1;
@@ -118,19 +129,23 @@ bind_one(const struct listen_spec *spec, unsigned port, int *out)
 		return -1;
 	/* v6-only, so a v4 socket can share the port; reuseport: workers. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
+	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	                      sizeof(one)) == -1) ||
 	    (ss.ss_family == AF_INET6 &&
 	        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ==
 	            -1) ||
 	    bind(fd, (struct sockaddr *)&ss, spec->sslen) == -1 ||
-	    listen(fd, 511) == -1) {
+	    (out != NULL && listen(fd, 511) == -1)) {
 		int e = errno;
 
 		close(fd);
 		errno = e;
 		return -1;
 	}
-	*out = fd;
+	if (out != NULL)
+		*out = fd;
+	else
+		close(fd);
 	return 0;
 }
 
@@ -152,7 +167,7 @@ static int
 sock_fill(struct sock *s, unsigned n)
 {
 	while (s->nfds < n) {
-		if (bind_one(&s->spec, s->port, &s->fds[s->nfds]) == -1)
+		if (bind_one(&s->spec, s->port, 1, &s->fds[s->nfds]) == -1)
 			return -1;
 		if (s->port == 0)
 			s->port = bound_port(s->fds[0]);
@@ -166,6 +181,20 @@ struct sockctx {
 	struct conf *c;
 	int fake; /* -n: bind nothing */
 };
+
+static void
+listen_error(struct conf *c, const struct listen_spec *l)
+{
+	conf_error(c, l->line, "cannot listen on %s: %s%s", l->text,
+	    strerror(errno),
+	    errno == EACCES          ? " (ports below 1024 need root or "
+	                               "CAP_NET_BIND_SERVICE; or choose another "
+	                               "port)"
+	    : errno == EADDRINUSE    ? " (another server holds it; choose "
+	                               "another port)"
+	    : errno == EADDRNOTAVAIL ? " (no such address on this machine)"
+	                             : "");
+}
 
 static int
 sock_for(void *arg, enum proto proto, const struct listen_spec *l, size_t *idx,
@@ -185,7 +214,7 @@ sock_for(void *arg, enum proto proto, const struct listen_spec *l, size_t *idx,
 
 		s = &p->socks[i];
 		bound = s->spec;
-		bound.port = l->port == 0 ? 0 : s->port;
+		bound.port = l->port == 0 ? s->spec.port : s->port;
 		/* "127.0.0.1:0" again, or the port it was given, named. */
 		if (listen_same(&bound, l) &&
 		    (l->port != 0 || s->proto == proto))
@@ -206,22 +235,19 @@ sock_for(void *arg, enum proto proto, const struct listen_spec *l, size_t *idx,
 	}
 	s = &p->socks[i];
 	s->used = 1;
-	if (!x->fake && sock_fill(s, x->c->workers) == -1) {
-		conf_error(x->c, l->line, "cannot listen on %s: %s%s", l->text,
-		    strerror(errno),
-		    errno == EACCES       ? " (ports below 1024 need root or "
-		                            "CAP_NET_BIND_SERVICE; or choose "
-		                            "another port)"
-		    : errno == EADDRINUSE ? " (another server holds it; "
-		                            "choose another port)"
-		    : errno == EADDRNOTAVAIL ? " (no such address on this "
-		                               "machine)"
-		                             : "");
-		return -1;
-	}
+	/* A new address: free, and ours to take? -n binds and lets go. */
+	if (s->nfds == 0 && l->port != 0 &&
+	    bind_one(l, l->port, x->fake, NULL) == -1 &&
+	    !(x->fake && errno == EADDRINUSE))
+		goto err;
+	if (!x->fake && sock_fill(s, x->c->workers) == -1)
+		goto err;
 	*idx = i;
 	*port = s->port;
 	return 0;
+err:
+	listen_error(x->c, l);
+	return -1;
 }
 
 /* Closes the sockets the served generation does not use. */
@@ -274,27 +300,44 @@ fit_fd_limit(struct conf *c)
 
 /* The user to become and the rights to read content with. */
 static int
-pick_user(struct parent *p, struct conf *c, struct gen_opts *go)
+pick_user(struct runas *ra, struct conf *c, struct gen_opts *go)
 {
 	char err[256];
 	const char *name = c->user;
 
-	p->sandbox = c->sandbox;
-	p->drop = 0;
+	memset(ra, 0, sizeof(*ra));
+	ra->sandbox = c->sandbox;
 	if (name == NULL && geteuid() == 0)
 		name = "nobody"; /* never serve as root */
 	if (name == NULL)
 		return 0;
-	if (sandbox_user_lookup(name, &p->user, err, sizeof(err)) == -1) {
+	if (sandbox_user_lookup(name, &ra->user, err, sizeof(err)) == -1) {
 		conf_error(c, c->user_line, "user: %s", err);
 		return -1;
 	}
 	if (c->user != NULL && geteuid() == 0) {
-		go->uid = p->user.uid;
-		go->gid = p->user.gid;
+		go->uid = ra->user.uid;
+		go->gid = ra->user.gid;
+		go->groups = ra->user.groups;
+		go->ngroups = ra->user.ngroups;
 	}
-	p->drop = geteuid() == 0 && c->sandbox;
+	ra->drop = geteuid() == 0 && c->sandbox;
 	return 0;
+}
+
+/*
+ * Each address has one socket per worker slot; when there are fewer
+ * workers now, the sockets no worker accepts on would hold connections
+ * that nobody answers.
+ */
+static void
+sock_trim(struct parent *p, unsigned n)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsocks; i++)
+		while (p->socks[i].nfds > n)
+			close(p->socks[i].fds[--p->socks[i].nfds]);
 }
 
 static struct gen *
@@ -314,7 +357,7 @@ build(struct parent *p, int fake)
 		return NULL;
 	x.c = c;
 	/* -n goes on, to name the problems of the content too. */
-	if ((c->errors > 0 && !fake) || pick_user(p, c, &go) == -1)
+	if ((c->errors > 0 && !fake) || pick_user(&p->ra_new, c, &go) == -1)
 		goto err;
 	fit_fd_limit(c);
 	if ((g = gen_build(c, &go)) == NULL)
@@ -360,9 +403,9 @@ worker_run(struct parent *p, unsigned slot, pid_t parent)
 	for (j = 0; j < g->nls && j < sizeof(fds) / sizeof(fds[0]); j++)
 		fds[j] = p->socks[g->ls[j].sock].fds[slot];
 	signal(SIGHUP, SIG_IGN); /* a terminal's hangup is the parent's */
-	if (p->sandbox &&
-	    sandbox_drop(p->drop ? p->jail : NULL, p->drop ? &p->user : NULL,
-	        err, sizeof(err)) == -1) {
+	/* Even unsandboxed, a worker must not outlive its parent. */
+	if (sandbox_drop(p->ra.drop ? p->jail : NULL,
+	        p->ra.drop ? &p->ra.user : NULL, err, sizeof(err)) == -1) {
 		log_warn("worker %u: %s", slot, err);
 		goto out;
 	}
@@ -378,7 +421,7 @@ worker_run(struct parent *p, unsigned slot, pid_t parent)
 		         base, signos[i], worker_signal, &w)) == NULL ||
 		    evsignal_add(sigs[i], NULL) == -1)
 			goto out;
-	if (p->sandbox &&
+	if (p->ra.sandbox &&
 	    sandbox_restrict(0, &skipped, err, sizeof(err)) == -1) {
 		log_warn("worker %u: %s", slot, err);
 		goto out;
@@ -420,6 +463,8 @@ remember_old(struct parent *p, pid_t pid)
 {
 	if (p->nold < OLD_MAX)
 		p->old[p->nold++] = pid;
+	else /* reaped all the same; only its end goes unreported */
+		log_warn("more than %d workers draining at once", OLD_MAX);
 }
 
 static int
@@ -484,8 +529,16 @@ reap(struct parent *p)
 	int st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		if (forget_old(p, pid))
+		if (forget_old(p, pid)) {
+			if (WIFSIGNALED(st) || WEXITSTATUS(st) != 0)
+				log_warn("a draining worker (pid %ld) ended "
+				         "with %s %d",
+				    (long)pid,
+				    WIFSIGNALED(st) ? "signal" : "status",
+				    WIFSIGNALED(st) ? WTERMSIG(st)
+				                    : WEXITSTATUS(st));
 			continue;
+		}
 		for (i = 0; i < p->nslots; i++)
 			if (p->slots[i].pid == pid) {
 				died(p, i, st);
@@ -525,13 +578,15 @@ announce(const struct parent *p)
 	const struct capsule *cap;
 	const struct gen_listener *gl;
 	size_t i, j;
+	int v6;
 
 	log_warn("kapsula %s: %zu capsule%s, %zu listener%s, %u worker%s "
 	         "(at most %zu connections each)%s%s",
 	    KAPSULA_VERSION, g->ncaps, g->ncaps == 1 ? "" : "s", g->nls,
 	    g->nls == 1 ? "" : "s", p->nslots, p->nslots == 1 ? "" : "s",
 	    (g->conf->max_conns + p->nslots - 1) / p->nslots,
-	    p->drop ? ", running as " : "", p->drop ? p->user.name : "");
+	    p->ra.drop ? ", running as " : "",
+	    p->ra.drop ? p->ra.user.name : "");
 	for (i = 0; i < g->nls; i++) {
 		gl = &g->ls[i];
 		log_warn("%s listener %.*s:%u",
@@ -541,21 +596,13 @@ announce(const struct parent *p)
 	}
 	for (i = 0; i < g->ncaps; i++) {
 		cap = &g->caps[i];
+		v6 = strchr(cap->cc->name, ':') != NULL; /* [::1] in a URL */
 		log_warn("capsule %s: serving %s (%zu paths, %zu KiB)",
 		    cap->cc->uname, cap->cc->root, cap->snap->n,
 		    (cap->snap->bytes + 1023) / 1024);
-		for (j = 0; j < g->nls; j++) {
-			gl = &g->ls[j];
-			if (gl->caps[0] != i && gl->proto == PROTO_GOPHER)
-				continue;
-			if (gl->proto == PROTO_GEMINI &&
-			    (j > 0 && g->ls[j - 1].proto == PROTO_GEMINI &&
-			        g->ls[j - 1].port == gl->port))
-				continue;
-		}
 		if (cap->ctx != NULL) {
-			log_warn(
-			    "  gemini://%s:%u/", cap->cc->name, cap->feed_port);
+			log_warn("  gemini://%s%s%s:%u/", v6 ? "[" : "",
+			    cap->cc->name, v6 ? "]" : "", cap->feed_port);
 			log_warn(
 			    "  certificate SHA-256 %s", cap->ids.cert_sha256);
 			log_warn(
@@ -568,11 +615,13 @@ announce(const struct parent *p)
 	}
 }
 
-/* Old workers drain; new ones take the same sockets at once. */
+/*
+ * Old workers drain; new ones take the same sockets at once. The old
+ * generation is let go first, so the new workers do not keep its pages.
+ */
 static void
 start_generation(struct parent *p, struct gen *g)
 {
-	struct gen *old = p->gen;
 	unsigned i, n = g->conf->workers;
 
 	for (i = 0; i < p->nslots; i++)
@@ -580,13 +629,15 @@ start_generation(struct parent *p, struct gen *g)
 			kill(p->slots[i].pid, SIGUSR1);
 			remember_old(p, p->slots[i].pid);
 		}
+	gen_unref(p->gen);
 	p->gen = g;
+	p->ra = p->ra_new;
 	p->nslots = n;
+	sock_sweep(p);
+	sock_trim(p, n);
 	memset(p->slots, 0, sizeof(p->slots));
 	for (i = 0; i < n; i++)
 		spawn(p, i);
-	gen_unref(old);
-	sock_sweep(p);
 }
 
 static void
@@ -598,6 +649,7 @@ reload(struct parent *p)
 	log_warn("reloading");
 	if ((g = build(p, 0)) == NULL) {
 		sock_sweep(p);
+		sock_trim(p, p->nslots);
 		log_warn("reload failed; still serving the previous "
 		         "configuration and content");
 		notify("READY=1");
@@ -610,18 +662,26 @@ reload(struct parent *p)
 }
 
 static void
+signal_all(struct parent *p, int sig)
+{
+	size_t i;
+
+	for (i = 0; i < p->nslots; i++)
+		if (p->slots[i].pid != 0)
+			kill(p->slots[i].pid, sig);
+	for (i = 0; i < p->nold; i++)
+		kill(p->old[i], sig);
+}
+
+/* Workers finish what is in flight; those that cannot are killed. */
+static void
 stop_all(struct parent *p)
 {
 	struct timespec t0, t;
-	size_t i;
 	int killed = 0;
 
 	notify("STOPPING=1");
-	for (i = 0; i < p->nslots; i++)
-		if (p->slots[i].pid != 0)
-			kill(p->slots[i].pid, SIGTERM);
-	for (i = 0; i < p->nold; i++)
-		kill(p->old[i], SIGTERM);
+	signal_all(p, SIGTERM);
 	mono(&t0);
 	for (;;) {
 		if (waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD)
@@ -629,7 +689,7 @@ stop_all(struct parent *p)
 		mono(&t);
 		if (!killed && t.tv_sec - t0.tv_sec > KILL_AFTER) {
 			log_warn("workers still running; killing them");
-			kill(0, SIGKILL);
+			signal_all(p, SIGKILL);
 			killed = 1;
 		}
 		usleep(20 * 1000);
@@ -686,7 +746,9 @@ proc_main(const struct proc_opts *o)
 	}
 	if ((p.gen = build(&p, 0)) == NULL)
 		goto out;
-	if (p.drop &&
+	p.ra = p.ra_new;
+	/* Made whenever we are root: a reload may turn the sandbox on. */
+	if (geteuid() == 0 &&
 	    sandbox_jail_make(getenv("RUNTIME_DIRECTORY") ? getenv("RUNTIME_"
 	                                                           "DIRECTORY")
 	                                                  : "/tmp",
@@ -695,6 +757,7 @@ proc_main(const struct proc_opts *o)
 		goto out;
 	}
 	p.nslots = p.gen->conf->workers;
+	sock_trim(&p, p.nslots);
 	for (k = 0; k < p.nslots; k++)
 		spawn(&p, k);
 	announce(&p);

@@ -100,6 +100,12 @@ sandbox_user_lookup(
 	u->uid = pw->pw_uid;
 	u->gid = pw->pw_gid;
 	snprintf(u->name, sizeof(u->name), "%s", name);
+	/* Content readable through a supplementary group is the user's too. */
+	u->ngroups = SANDBOX_GROUPS;
+	if (getgrouplist(name, pw->pw_gid, u->groups, &u->ngroups) == -1) {
+		say(err, errsz, "user %s is in more than 64 groups", name, 0);
+		return -1;
+	}
 	return 0;
 }
 
@@ -225,7 +231,8 @@ drop_user(const struct sandbox_user *u, char *err, size_t errsz)
 	gid_t rg, eg, sg;
 
 	/* Groups first: only root may change them. */
-	if (setgroups(1, &u->gid) == -1) {
+	if (setgroups(u->ngroups > 0 ? (size_t)u->ngroups : 1,
+	        u->ngroups > 0 ? u->groups : &u->gid) == -1) {
 		say(err, errsz, "setgroups %s", u->name, errno);
 		return -1;
 	}

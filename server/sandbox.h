@@ -9,10 +9,16 @@
 
 #include <stddef.h>
 
+#define SANDBOX_GROUPS 64
+
 struct sandbox_user {
 	uid_t uid;
 	gid_t gid;
 	char name[64];
+	/* Its primary and supplementary groups, looked up while /etc is
+	   still there to read. */
+	gid_t groups[SANDBOX_GROUPS];
+	int ngroups;
 };
 
 /*

@@ -161,7 +161,7 @@ add_feeds(
 	const struct node *n, *home;
 	const char *body;
 	size_t i, ne = 0, len, dlen;
-	int rc = -1;
+	int rc = -1, v6;
 
 	if (join(dir, sizeof(dir), s->nodes[di].path, "") == -1 ||
 	    join(idx, sizeof(idx), dir, "index.gmi") == -1)
@@ -191,11 +191,14 @@ add_feeds(
 		body = body_of(home, &len);
 		fi.title = feed_page_title(body, len);
 	}
+	/* An IPv6 literal goes in brackets in a URL. */
+	v6 = strchr(o->hostname, ':') != NULL;
 	if (o->gemini_port == 1965)
-		snprintf(base, sizeof(base), "gemini://%s", o->hostname);
+		snprintf(base, sizeof(base), "gemini://%s%s%s", v6 ? "[" : "",
+		    o->hostname, v6 ? "]" : "");
 	else
-		snprintf(base, sizeof(base), "gemini://%s:%u", o->hostname,
-		    o->gemini_port);
+		snprintf(base, sizeof(base), "gemini://%s%s%s:%u",
+		    v6 ? "[" : "", o->hostname, v6 ? "]" : "", o->gemini_port);
 	fi.base = base;
 	if (feed_atom(&atom, &fi, e, ne) == -1 ||
 	    feed_gemsub(&sub, &fi, e, ne) == -1)

@@ -720,5 +720,123 @@ def _(c):
         srv.stop()
 
 
+# ---------------------------------------------------------------- review
+
+
+@test("a failed reload leaves the served user and sandbox in force")
+def _(c):
+    if os.geteuid() != 0:
+        h.skip("needs root (the drop starts from root)")
+    conf, _ = two_capsules(c, "keepra")
+    srv = start(c, conf, "keepra", 3)
+    try:
+        text = open(conf).read().replace("[server]\n",
+                                         "[server]\nsandbox = off\n")
+        write(conf, text.replace("root = " + os.path.join(c.tmp, "keepra",
+                                                           "b"),
+                                 "root = /nonexistent-kapsula-root"))
+        before = len(srv.stderr())
+        srv.proc.send_signal(signal.SIGHUP)
+        check(poll(lambda: b"reload failed" in srv.stderr()[before:], 10),
+              "the reload did not fail: %s" % srv.stderr_tail())
+        pids = poll(lambda: len(workers(srv.proc.pid)) == 2 and
+                    workers(srv.proc.pid), 5)
+        os.kill(pids[0], signal.SIGKILL)
+        new = poll(lambda: [p for p in workers(srv.proc.pid)
+                            if p not in pids], 5)
+        check(new, "no replacement worker")
+        st = status_of(new[0])
+        check(st["Uid"].split()[0] == "65534" and st["NoNewPrivs"] == "1",
+              "the replacement runs as %s, NoNewPrivs %s" % (
+                  st["Uid"], st["NoNewPrivs"]))
+    finally:
+        srv.stop()
+
+
+@test("a reload to fewer workers and another Gopher port drops no one")
+def _(c):
+    conf, _ = two_capsules(c, "shrink")
+    srv = start(c, conf, "shrink", 3)
+    try:
+        old = srv.ports("gopher")[0]
+        text = open(conf).read().replace("workers = 2", "workers = 1")
+        write(conf, text.replace("gopher = 127.0.0.1:0",
+                                 "gopher = 127.0.0.3:0"))
+        before = len(srv.stderr())
+        srv.proc.send_signal(signal.SIGHUP)
+        check(poll(lambda: b"reloaded" in srv.stderr()[before:], 10),
+              "no reload: %s" % srv.stderr_tail())
+        port = srv.ports("gemini")[0]
+        check(poll(lambda: len(workers(srv.proc.pid)) == 1, 10),
+              "workers: %r" % workers(srv.proc.pid))
+        for _ in range(30):
+            ok, why = fetch_ok(port, "a.test")
+            check(ok, "after the reload: %s" % why)
+        try:
+            socket.create_connection((HOST, old), timeout=2).close()
+            gone = False
+        except OSError:
+            gone = True
+        check(gone, "the Gopher address removed by the reload still "
+              "accepts connections")
+    finally:
+        srv.stop()
+
+
+@test("SIGTERM during a reload's drain: exits 0 within the stop grace")
+def _(c):
+    conf, _ = two_capsules(c, "termdrain")
+    write(os.path.join(c.tmp, "termdrain", "a", "big.bin"),
+          b"B" * (24 * 1024 * 1024))
+    srv = start(c, conf, "termdrain", 3)
+    try:
+        gport = srv.ports("gopher")[0]
+        s = socket.create_connection((HOST, gport), timeout=30)
+        s.sendall(b"/big.bin\r\n")
+        s.recv(1000)  # then stall: the reply stays in flight
+        srv.proc.send_signal(signal.SIGHUP)
+        check(poll(lambda: b"reloaded" in srv.stderr(), 10), "no reload")
+        # The stalled reply gets the 10 s stop grace, not the 60 s drain,
+        # and the parent then exits 0: it kills no one but its workers.
+        t0 = time.monotonic()
+        srv.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = srv.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            rc = None
+        took = time.monotonic() - t0
+        s.close()
+        check(rc == 0 and took < 15, "exit %r after %.1f s" % (rc, took))
+    finally:
+        srv.stop()
+
+
+@test("a second server on a port we hold is refused, not shared")
+def _(c):
+    conf, _ = two_capsules(c, "second")
+    srv = start(c, conf, "second", 3)
+    try:
+        port = srv.ports("gemini")[0]
+        root = capsule(os.path.join(c.tmp, "second", "x"), "X")
+        r = h.run_binary(["--root", root, "--certs", os.path.join(
+            c.tmp, "second", "xcerts"), "--gemini", "127.0.0.1:%d" % port])
+        check(r.returncode != 0 and b"another server holds it" in r.stderr,
+              "exit %d: %r" % (r.returncode, r.stderr[-300:]))
+    finally:
+        srv.stop()
+
+
+@test("-n checks that each address can be bound here")
+def _(c):
+    conf, _ = two_capsules(c, "naddr")
+    # TEST-NET-1: no machine has it; only a bind is tried, nothing is sent.
+    write(conf, open(conf).read().replace("gopher = 127.0.0.2:0",
+                                          "gopher = 192.0.2.1:7070"))
+    r = check_only(conf)
+    check(r.returncode == 1 and b"192.0.2.1:7070" in r.stderr and
+          b"no such address" in r.stderr,
+          "exit %d: %r" % (r.returncode, r.stderr[-300:]))
+
+
 if __name__ == "__main__":
     h.run(setup)
