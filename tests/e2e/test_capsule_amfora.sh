@@ -104,12 +104,9 @@ main()
 EOF
 walk() { "$PYTHON" "$tmp/walk.py" "$@"; }
 
-ports=$(free_ports) || fail_all "could not pick free ports"
-port=${ports% *}
-gport=${ports#* }
-[ "$port" != "$gport" ] || fail_all "got the same free port twice"
-
-start_server "$port" "$gport"
+start_server || fail_all "no listener announced: $(tail -c 300 "$tmp/server.err" | tr '\n' ' ')"
+port=$gemport
+gport=$gopport
 
 # Wait (at most 10 s) for the Gemini port to accept TCP.
 wait_port "$port" || fail_all "server not accepting on $port$(alive "$pid" || echo " (server exited)"): $(tail -c 300 "$tmp/server.err" | tr '\n' ' ')"

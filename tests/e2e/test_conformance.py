@@ -44,7 +44,9 @@ def setup():
     try:
         c.tmp = tmp
         c.tree = h.make_tree(os.path.join(tmp, "tree"))
-        c.port = h.free_port_both()  # the tool uses one port for v4 and v6
+        # The tool uses one port for v4 and v6, which port 0 cannot give:
+        # the one place a port is picked before the server binds it.
+        c.port = h.free_port_both()
         listen = [("127.0.0.1", c.port)]
         c.v6 = h.has_ipv6()
         if c.v6:
@@ -271,11 +273,11 @@ def _(c):
     pages = _capsule_pages(root)
     check(len(pages) > 3, "only %d pages in %s: %r" % (len(pages), root,
                                                         pages))
-    port = h.free_port()
     work = os.path.join(c.tmp, "capsule-srv")
     os.makedirs(work)
-    with h.Server(root, os.path.join(work, "certs"), [("127.0.0.1", port)],
-                  timeout=DEADLINE, workdir=work):
+    with h.Server(root, os.path.join(work, "certs"), [("127.0.0.1", 0)],
+                  timeout=DEADLINE, workdir=work) as srv:
+        port = srv.port
         for path in pages:
             r = h.gemini(port, ("gemini://%s:%d%s\r\n" % (
                 HOST, port, path)).encode(), sni=None)

@@ -87,9 +87,8 @@ def new_server(c, name, certs=None, extra=(), listen=None):
     """A second server of our own (own workdir, own port)."""
     work = os.path.join(c.tmp, name)
     os.makedirs(work, exist_ok=True)
-    port = h.free_port()
     srv = h.Server(c.tree.root, certs or os.path.join(work, "certs"),
-                   listen or [("127.0.0.1", port)], timeout=DEADLINE,
+                   listen or [("127.0.0.1", 0)], timeout=DEADLINE,
                    extra=extra, workdir=work)
     return srv
 

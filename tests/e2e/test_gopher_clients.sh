@@ -33,11 +33,9 @@ trap 'exit 1' INT TERM
 
 tmp=$(mktemp -d /tmp/kapsula-gopher-clients.XXXXXX)
 
-ports=$(free_ports) || fail_all "could not pick free ports"
-gport=${ports% *}
-mport=${ports#* }
-
-start_server "$mport" "$gport"
+start_server || fail_all "no listener announced: $(tail -c 300 "$tmp/server.err" | tr '\n' ' ')"
+gport=$gopport
+mport=$gemport
 wait_port "$gport" ||
 	fail_all "server not accepting on $gport: $(tail -c 300 "$tmp/server.err" | tr '\n' ' ')"
 

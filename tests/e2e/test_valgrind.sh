@@ -12,21 +12,24 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-gem=$(port)
-gop=$(port)
 # The sandbox is off: valgrind makes system calls seccomp would refuse.
 # Workers are children: each writes its own log, and each must be empty.
 valgrind --quiet --trace-children=yes --child-silent-after-fork=no \
 	--leak-check=full --show-leak-kinds=definite,indirect,possible \
 	--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
 	--log-file="$tmp/vg.%p.log" "$KAPSULA" --root capsule --certs "$tmp/certs" \
-	--gemini "127.0.0.1:$gem" --gopher "127.0.0.1:$gop" \
+	--gemini 127.0.0.1:0 --gopher 127.0.0.1:0 \
 	--sandbox off --workers 1 \
 	>"$tmp/out" 2>"$tmp/err" &
 pid=$!
+# Port 0: the server binds free ports and names them on its start-up lines.
+gem=
+gop=
 i=0
-until /usr/bin/python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$gop),1)" 2>/dev/null; do
+until [ -n "$gem" ] && [ -n "$gop" ] &&
+	/usr/bin/python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$gop),1)" 2>/dev/null; do
+	gem=$(sed -n 's/.*gemini listener 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/err" | head -n 1)
+	gop=$(sed -n 's/.*gopher listener 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/err" | head -n 1)
 	i=$((i + 1))
 	if [ $i -gt 100 ] || ! kill -0 $pid 2>/dev/null; then
 		echo "FAIL $name: server did not start"; kill $pid 2>/dev/null; exit 1
