@@ -18,8 +18,13 @@ wait_port() {
 		i=$((i + 1)); [ $i -gt 50 ] && return 1; sleep 0.1
 	done
 }
-# CPU seconds*100 of a process and its reaped children (fields 14-17).
-cpu() { awk '{print $14 + $15 + $16 + $17}' /proc/$1/stat; }
+# A server and its live children (kapsula's workers).
+family() { echo "$1"; cat "/proc/$1/task/$1/children" 2>/dev/null; }
+# CPU seconds*100 of a server, its workers and reaped children (14-17).
+cpu() {
+	for _q in $(family "$1"); do cat "/proc/$_q/stat" 2>/dev/null; done |
+		awk '{ t += $14 + $15 + $16 + $17 } END { print t }'
+}
 # load PID PROTO PORT LINE EXPECT CLIENTS REQUESTS: the load generator's
 # line, then the server's own CPU per request. The generator shares the
 # machine, so req/s can be bound by it; CPU per request is the server's.
@@ -32,7 +37,12 @@ load() {
 	awk -v a="$_a" -v b="$_b" -v n="$6" \
 		'BEGIN { printf "        server CPU %.3f ms/request\n", (b - a) * 10 / n }'
 }
-mem() { awk '/^VmRSS|^VmHWM/ {printf "%s %s kB  ", $1, $2}' /proc/$1/status; echo; }
+# PSS counts pages the workers share with the parent once, not per worker.
+mem() {
+	for _q in $(family "$1"); do cat "/proc/$_q/smaps_rollup" 2>/dev/null; done |
+		awk '/^Rss:/ { r += $2 } /^Pss:/ { p += $2 }
+		END { printf "PSS %d kB (RSS %d kB), parent and workers\n", p, r }'
+}
 page=/en/2026-11-28-confronting-abuses.gmi
 echo "$(nproc) cores; each line: server, protocol, clients, requests"
 

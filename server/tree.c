@@ -270,6 +270,15 @@ name_ok(const char *name)
 	return u8_check((const uint8_t *)name, strlen(name)) == NULL;
 }
 
+/* Nothing is cut silently: a path that does not fit is named. */
+static int
+too_long(const char *fsdir, const char *name)
+{
+	log_warn("%s/%.40s...: skipped: its path is longer than %d bytes",
+	    fsdir, name, PATH_MAX - 1);
+	return 0;
+}
+
 static int
 load_entry(struct loader *l, const char *fsdir, const char *vdir,
     const char *name, int depth)
@@ -280,7 +289,7 @@ load_entry(struct loader *l, const char *fsdir, const char *vdir,
 
 	if ((size_t)snprintf(fspath, sizeof(fspath), "%s/%s", fsdir, name) >=
 	    sizeof(fspath))
-		return 0;
+		return too_long(fsdir, name);
 	/* EACCES: a folder we may list but not enter (mode r without x). */
 	if (lstat(fspath, &st) == -1)
 		return errno == EACCES ? skip_or_fail(l, "lstat", fspath) : 0;
@@ -295,14 +304,14 @@ load_entry(struct loader *l, const char *fsdir, const char *vdir,
 	if (S_ISDIR(st.st_mode)) {
 		if ((size_t)snprintf(vpath, sizeof(vpath), "%s%s/", vdir,
 		        name) >= sizeof(vpath))
-			return 0;
+			return too_long(fsdir, name);
 		return walk(l, fspath, vpath, &st, depth + 1);
 	}
 	if (!S_ISREG(st.st_mode))
 		return 0;
 	if ((size_t)snprintf(vpath, sizeof(vpath), "%s%s", vdir, name) >=
 	    sizeof(vpath))
-		return 0;
+		return too_long(fsdir, name);
 	return load_file(l, fspath, vpath);
 }
 

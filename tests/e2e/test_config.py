@@ -838,5 +838,31 @@ def _(c):
           "exit %d: %r" % (r.returncode, r.stderr[-300:]))
 
 
+@test("systemd readiness: READY=1 after the load, RELOADING=1 around a reload")
+def _(c):
+    conf, _ = two_capsules(c, "notify")
+    path = os.path.join(c.tmp, "notify", "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(10)
+    os.environ["NOTIFY_SOCKET"] = path
+    try:
+        srv = start(c, conf, "notify", 3)
+    finally:
+        del os.environ["NOTIFY_SOCKET"]
+    try:
+        msg = sock.recv(256)
+        check(msg == b"READY=1", "first message %r" % msg)
+        check(b"listener" in srv.stderr(), "READY=1 before the load ended")
+        srv.proc.send_signal(signal.SIGHUP)
+        got = [sock.recv(256), sock.recv(256)]
+        check(got == [b"RELOADING=1", b"READY=1"], "around a reload: %r" %
+              got)
+        check(b"reloaded" in srv.stderr(), "READY=1 before the reload ended")
+    finally:
+        srv.stop()
+        sock.close()
+
+
 if __name__ == "__main__":
     h.run(setup)
