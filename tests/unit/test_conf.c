@@ -41,23 +41,10 @@ static struct conf *
 read_logged(const char *file)
 {
 	struct conf *r;
-	FILE *f;
-	size_t n;
-	int saved;
 
-	fflush(stderr);
-	if ((f = tmpfile()) == NULL || (saved = dup(2)) == -1 ||
-	    dup2(fileno(f), 2) == -1)
-		exit(1);
+	unit_capture_start();
 	r = conf_read(file);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(f);
-	n = fread(warnings, 1, sizeof(warnings) - 1, f);
-	warnings[n] = '\0';
-	fclose(f);
-	fputs(warnings, stderr);
+	unit_capture_end(warnings, sizeof(warnings));
 	return r;
 }
 

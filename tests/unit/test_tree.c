@@ -101,14 +101,8 @@ static struct snapshot *
 load_logged(const struct tree_opts *o, int as_other, char *err, size_t sz)
 {
 	struct snapshot *s;
-	FILE *f;
-	size_t n;
-	int saved;
 
-	fflush(stderr);
-	if ((f = tmpfile()) == NULL || (saved = dup(2)) == -1 ||
-	    dup2(fileno(f), 2) == -1)
-		exit(1);
+	unit_capture_start();
 	/* As root, mode bits stop nothing; the server loads as its
 	   configured user, so drop to nobody the way it does. */
 	if (as_other && geteuid() == 0) {
@@ -119,14 +113,7 @@ load_logged(const struct tree_opts *o, int as_other, char *err, size_t sz)
 			exit(1);
 	} else
 		s = tree_load(o, err, sz);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(f);
-	n = fread(warnings, 1, sizeof(warnings) - 1, f);
-	warnings[n] = '\0';
-	fclose(f);
-	fputs(warnings, stderr);
+	unit_capture_end(warnings, sizeof(warnings));
 	return s;
 }
 

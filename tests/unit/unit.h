@@ -9,6 +9,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 static int unit_failed_checks;
@@ -106,6 +108,39 @@ unit_quote(const char *s)
 		else                                                           \
 			unit_failures++;                                       \
 	} while (0)
+
+/*
+ * What the code under test writes on stderr (fd 2: log_warn writes there
+ * with write(2)), kept between unit_capture_start and unit_capture_end;
+ * it is shown again on stderr, so a failing run still has its context.
+ */
+static FILE *unit_capture_file;
+static int unit_capture_saved = -1;
+
+static inline void
+unit_capture_start(void)
+{
+	fflush(stderr);
+	if ((unit_capture_file = tmpfile()) == NULL ||
+	    (unit_capture_saved = dup(2)) == -1 ||
+	    dup2(fileno(unit_capture_file), 2) == -1)
+		exit(1);
+}
+
+static inline void
+unit_capture_end(char *buf, size_t size)
+{
+	size_t n;
+
+	fflush(stderr);
+	dup2(unit_capture_saved, 2);
+	close(unit_capture_saved);
+	rewind(unit_capture_file);
+	n = fread(buf, 1, size - 1, unit_capture_file);
+	buf[n] = '\0';
+	fclose(unit_capture_file);
+	fputs(buf, stderr);
+}
 
 #define UNIT_EXIT() (unit_failures ? 1 : 0)
 
