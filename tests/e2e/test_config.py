@@ -864,5 +864,31 @@ def _(c):
         sock.close()
 
 
+@test("-n warns when a given certificate does not cover the capsule's names")
+def _(c):
+    conf, _ = two_capsules(c, "nwarn")
+    d = os.path.join(c.tmp, "nwarn", "own")
+    os.makedirs(d)
+    key, crt = os.path.join(d, "a.key"), os.path.join(d, "a.crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                    "-out", crt, "-days", "30", "-subj", "/CN=other.test",
+                    "-addext", "subjectAltName=DNS:other.test,DNS:a.test"],
+                   check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    text = open(conf).read().replace(
+        "aliases = www.a.test\n",
+        "aliases = www.a.test\ncert = %s\nkey = %s\n" % (crt, key))
+    write(conf, text)
+    r = check_only(conf)
+    err = r.stderr.decode()
+    check(r.returncode == 0 and "configuration OK" in r.stdout.decode(),
+          "exit %d: %s" % (r.returncode, err))
+    check(re.search(r"^%s:\d+: warning: %s does not cover the name "
+                    r"www\.a\.test$" % (re.escape(conf), re.escape(crt)),
+                    err, re.M), "no warning for www.a.test: %s" % err)
+    check("name a.test" not in err, "a.test is covered: %s" % err)
+
+
 if __name__ == "__main__":
     h.run(setup)
