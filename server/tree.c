@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "log.h"
 #include "mime.h"
+#include "status.h"
 #include "tree.h"
 
 #define MAX_DEPTH 16
@@ -71,7 +72,7 @@ tree_set_reply(struct node *n, const char *mime, const char *lang,
 
 	n->mime = mime;
 	n->lang = text ? lang : NULL;
-	buf_addstr(&b, "20 ");
+	buf_printf(&b, "%02d ", ST_SUCCESS);
 	buf_addstr(&b, mime);
 	if (text && u8_check((const uint8_t *)body, len) == NULL &&
 	    memchr(body, '\0', len) == NULL)
