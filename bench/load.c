@@ -20,6 +20,8 @@ static int port, total;
 static int next_id, errors;
 static double *lat;
 static SSL_CTX *ctx;
+static int resume; /* "gemini-resume": each thread resumes its session */
+static __thread SSL_SESSION *sess;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
 static double
@@ -46,10 +48,12 @@ one(void)
 		return 0;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1)
 		goto done;
-	if (strcmp(proto, "gemini") == 0) {
+	if (strncmp(proto, "gemini", 6) == 0) {
 		ssl = SSL_new(ctx);
 		SSL_set_fd(ssl, fd);
 		SSL_set_tlsext_host_name(ssl, "localhost");
+		if (resume && sess != NULL)
+			SSL_set_session(ssl, sess);
 		if (SSL_connect(ssl) != 1 ||
 		    SSL_write(ssl, req, (int)strlen(req)) <= 0)
 			goto done;
@@ -59,6 +63,12 @@ one(void)
 				    (size_t)n < sizeof(head) - 1 - got ?
 					(size_t)n : sizeof(head) - 1 - got);
 			got += (size_t)n;
+		}
+		/* TLS 1.3 tickets come after the handshake: keep the last. */
+		if (resume && SSL_get0_session(ssl) != NULL &&
+		    SSL_SESSION_is_resumable(SSL_get0_session(ssl))) {
+			SSL_SESSION_free(sess);
+			sess = SSL_get1_session(ssl);
 		}
 	} else {
 		if (write(fd, req, strlen(req)) <= 0)
@@ -120,11 +130,12 @@ main(int argc, char **argv)
 	int i, conc;
 
 	if (argc != 7) {
-		fprintf(stderr, "usage: load gemini|gopher PORT LINE EXPECT "
+		fprintf(stderr, "usage: load gemini|gemini-resume|gopher PORT LINE EXPECT "
 				"CONCURRENCY TOTAL\n");
 		return 2;
 	}
 	proto = argv[1];
+	resume = strcmp(proto, "gemini-resume") == 0;
 	port = atoi(argv[2]);
 	/* The request line is given without its CRLF. */
 	snprintf(line, sizeof(line), "%s\r\n", argv[3]);
