@@ -42,6 +42,7 @@
 #define SHORT_LIFE   10    /* s: a worker that dies sooner failed */
 #define OLD_MAX      256   /* draining workers tracked */
 #define FD_SPARE     64    /* descriptors besides connections */
+#define RELOAD_NICE  10    /* the parent's priority while it loads */
 
 /* A bound address: one socket per worker slot. */
 struct sock {
@@ -644,10 +645,22 @@ static void
 reload(struct parent *p)
 {
 	struct gen *g;
+	int prio;
 
 	notify("RELOADING=1");
 	log_warn("reloading");
-	if ((g = build(p, 0)) == NULL) {
+	/*
+	 * The workers go on serving the old generation meanwhile; building
+	 * the new one must not take their cores. Back to normal before the
+	 * fork: workers inherit the nice value, and only root may raise it.
+	 */
+	prio = getpriority(PRIO_PROCESS, 0);
+	if (geteuid() == 0)
+		setpriority(PRIO_PROCESS, 0, RELOAD_NICE);
+	g = build(p, 0);
+	if (geteuid() == 0)
+		setpriority(PRIO_PROCESS, 0, prio);
+	if (g == NULL) {
 		sock_sweep(p);
 		sock_trim(p, p->nslots);
 		log_warn("reload failed; still serving the previous "
