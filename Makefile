@@ -7,7 +7,7 @@ DESTDIR	?=
 CC	?= cc
 CFLAGS	?= -O2 -g
 
-PKGS	 := libevent_core libevent_openssl openssl libidn2 inih libseccomp
+PKGS	 := libevent_core libevent_openssl openssl libidn2 inih libseccomp uchardet
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Debian's libunistring ships no .pc file; fall back to plain -l.

@@ -23,12 +23,16 @@ struct reader {
 	struct conf *c;
 	FILE *f;
 	int line;      /* lines read so far: the one the handler sees */
-	int section;   /* -1: none yet, 0: [server], 1: a capsule */
+	int section;   /* -1: none yet, 0: [server], 1: a capsule, 2: types */
 	int skipping;  /* inside a section that was refused */
 	int key;       /* a key since the section: indented lines continue */
 	int capsules;  /* [capsule NAME] lines, taken or refused */
 	unsigned seen; /* [server] keys already set, one bit each */
+	char types[NAME_MAX_LEN]; /* [types NAME]: the capsule's A-label */
+	int types_line;
 };
+
+static int has_name_only(const struct capsule_conf *, const char *);
 
 void
 conf_error(struct conf *c, int line, const char *fmt, ...)
@@ -387,6 +391,211 @@ capsule_key(struct reader *r, const char *key, const char *value)
 }
 
 static int
+is_mime_char(unsigned char c)
+{
+	return isalnum(c) || strchr("!#$&-^_.+", c) != NULL;
+}
+
+/* "type/subtype", RFC 6838's characters; the length of it, or 0. */
+static size_t
+mime_span(const char *v)
+{
+	size_t i = 0, slash = 0;
+
+	for (; v[i] != '\0' && (is_mime_char((unsigned char)v[i]) ||
+	                           (v[i] == '/' && slash == 0 && i > 0));
+	     i++)
+		if (v[i] == '/')
+			slash = i;
+	if (slash == 0 || slash + 1 == i)
+		return 0;
+	return i;
+}
+
+/* A language tag as Gemini's lang takes it: "en", "pt-BR", "sr-Latn". */
+static int
+lang_ok(const char *v)
+{
+	size_t i, part = 0;
+
+	for (i = 0; v[i] != '\0'; i++) {
+		if (v[i] == '-' && part > 0 && i > 0) {
+			part = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)v[i]) || ++part > 8)
+			return 0;
+	}
+	return i > 0 && i <= 35 && part > 0 && isalpha((unsigned char)v[0]);
+}
+
+/* What may follow the type: nothing, or "; lang=LANG". */
+static int
+type_params(const char *p, char **lang, const char **why)
+{
+	const char *v;
+	size_t n;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '\0')
+		return 0;
+	*why = "after the type, only \"; lang=LANG\" may follow";
+	if (*p++ != ';')
+		return -1;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (strncasecmp(p, "lang", 4) != 0)
+		return -1;
+	for (p += 4; isspace((unsigned char)*p); p++)
+		;
+	if (*p++ != '=')
+		return -1;
+	while (isspace((unsigned char)*p))
+		p++;
+	for (v = p, n = 0; v[n] != '\0' && !isspace((unsigned char)v[n]); n++)
+		;
+	for (p = v + n; isspace((unsigned char)*p); p++)
+		;
+	*why = "lang is not a language tag such as en or pt-BR";
+	if (*p != '\0' || (*lang = strndup(v, n)) == NULL)
+		return -1;
+	if (!lang_ok(*lang)) {
+		free(*lang);
+		*lang = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* A path glob: absolute, stars as '*' or '**' (never three in a row). */
+static const char *
+pattern_problem(const char *pat)
+{
+	const char *p;
+	size_t stars = 0;
+
+	if (pat[0] != '/')
+		return "a pattern is a path from the capsule's root, like "
+		       "/blog/*";
+	if (strstr(pat, "***") != NULL)
+		return "'*' matches within a segment, '**' across: never "
+		       "'***'";
+	for (p = pat; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return "a control character in the pattern";
+		stars += *p == '*';
+	}
+	if (stars > TYPE_STARS_MAX)
+		return "too many '*' in one pattern";
+	if (pat[strlen(pat) - 1] == '/')
+		return "a pattern names files, not folders (end it in * or "
+		       "**)";
+	return NULL;
+}
+
+int
+conf_add_type(struct conf *c, const char *capsule, int section,
+    const char *pattern, const char *value, int line)
+{
+	struct type_rule *t;
+	const char *why;
+	char *lang = NULL;
+	size_t n, i;
+
+	if ((why = pattern_problem(pattern)) != NULL) {
+		conf_error(c, line, "%s: %s", pattern, why);
+		return -1;
+	}
+	if ((n = mime_span(value)) == 0) {
+		conf_error(c, line,
+		    "%s: \"%s\" is not a MIME type like "
+		    "text/gemini",
+		    pattern, value);
+		return -1;
+	}
+	if (type_params(value + n, &lang, &why) == -1) {
+		conf_error(c, line, "%s: %s", pattern, why);
+		return -1;
+	}
+	for (i = 0; i < c->ntypes; i++)
+		if (strcmp(c->types[i].cap, capsule) == 0 &&
+		    strcmp(c->types[i].pattern, pattern) == 0) {
+			conf_error(c, line, "%s is already typed at line %d",
+			    pattern, c->types[i].line);
+			free(lang);
+			return -1;
+		}
+	t = reallocarray(c->types, c->ntypes + 1, sizeof(*c->types));
+	if (t == NULL)
+		goto oom;
+	c->types = t;
+	t = &c->types[c->ntypes];
+	memset(t, 0, sizeof(*t));
+	t->lang = lang;
+	t->line = line;
+	t->section = section;
+	snprintf(t->cap, sizeof(t->cap), "%s", capsule);
+	if ((t->pattern = strdup(pattern)) == NULL ||
+	    (t->mime = strndup(value, n)) == NULL) {
+		free(t->pattern);
+		goto oom;
+	}
+	for (i = 0; i < n; i++) /* MIME types compare case-insensitively */
+		t->mime[i] = (char)tolower((unsigned char)t->mime[i]);
+	c->ntypes++;
+	return 0;
+oom:
+	free(lang);
+	conf_error(c, line, "out of memory");
+	return -1;
+}
+
+static int
+type_cmp(const void *a, const void *b)
+{
+	const struct type_rule *x = a, *y = b;
+
+	if (x->capidx != y->capidx)
+		return x->capidx < y->capidx ? -1 : 1;
+	return x->line - y->line;
+}
+
+/* Each [types NAME] belongs to a capsule of the file, wherever it is. */
+static void
+attach_types(struct conf *c)
+{
+	size_t i, j, first;
+	int reported = 0;
+
+	for (i = 0; i < c->ntypes; i++) {
+		for (j = 0; j < c->ncaps; j++)
+			if (has_name_only(&c->caps[j], c->types[i].cap))
+				break;
+		c->types[i].capidx = j;
+		if (j == c->ncaps && reported != c->types[i].section) {
+			conf_error(c, c->types[i].section,
+			    "[types %s]: there is no [capsule %s]",
+			    c->types[i].cap, c->types[i].cap);
+			reported = c->types[i].section;
+		}
+	}
+	qsort(c->types, c->ntypes, sizeof(*c->types), type_cmp);
+	for (i = 0; i < c->ntypes; i = j) {
+		first = i;
+		for (j = i; j < c->ntypes &&
+		            c->types[j].capidx == c->types[first].capidx;
+		     j++)
+			;
+		if (c->types[first].capidx < c->ncaps) {
+			c->caps[c->types[first].capidx].types =
+			    &c->types[first];
+			c->caps[c->types[first].capidx].ntypes = j - first;
+		}
+	}
+}
+
+static int
 on_off(const char *v)
 {
 	if (strcasecmp(v, "on") == 0 || strcasecmp(v, "yes") == 0)
@@ -479,6 +688,20 @@ server_key(struct reader *r, const char *key, const char *value)
 	}
 }
 
+/* The name of [types NAME], in the form capsules are compared in. */
+static int
+types_section(struct reader *r, const char *name)
+{
+	char uname[NAME_MAX_LEN * 4], err[256];
+
+	if (name_check(name, r->types, sizeof(r->types), uname, sizeof(uname),
+	        err, sizeof(err)) == -1) {
+		conf_error(r->c, r->line, "types %s: %s", name, err);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 on_section(struct reader *r, const char *section)
 {
@@ -494,6 +717,16 @@ on_section(struct reader *r, const char *section)
 		r->section = 0;
 		return 0;
 	}
+	if (strncmp(section, "types", 5) == 0 &&
+	    isspace((unsigned char)section[5])) {
+		for (name = section + 5; isspace((unsigned char)*name); name++)
+			;
+		r->section = 2;
+		r->types_line = r->line;
+		if (types_section(r, name) == -1)
+			r->skipping = 1;
+		return 0;
+	}
 	if (strncmp(section, "capsule", 7) == 0 &&
 	    isspace((unsigned char)section[7])) {
 		r->capsules++;
@@ -505,7 +738,8 @@ on_section(struct reader *r, const char *section)
 		return 0;
 	}
 	conf_error(r->c, r->line,
-	    "unknown section [%s] (there are [server] and [capsule NAME])",
+	    "unknown section [%s] (there are [server], [capsule NAME] and "
+	    "[types NAME])",
 	    section);
 	r->skipping = 1;
 	return 0;
@@ -529,6 +763,9 @@ handler(void *arg, const char *section, const char *key, const char *value)
 	}
 	if (r->section == 0)
 		server_key(r, key, value);
+	else if (r->section == 2)
+		conf_add_type(
+		    r->c, r->types, r->types_line, key, value, r->line);
 	else
 		capsule_key(r, key, value);
 	return 1;
@@ -702,6 +939,13 @@ check_listeners(struct conf *c)
 	free(f);
 }
 
+/* [types NAME] names a capsule by its section name. */
+static int
+has_name_only(const struct capsule_conf *cc, const char *name)
+{
+	return strcmp(cc->name, name) == 0;
+}
+
 static int
 has_name(const struct capsule_conf *cc, const char *name)
 {
@@ -753,6 +997,7 @@ conf_finish(struct conf *c)
 					    cc->alias[k], c->caps[j].line);
 		}
 	}
+	attach_types(c);
 	check_listeners(c);
 	return c->errors ? -1 : 0;
 }
@@ -772,6 +1017,12 @@ conf_free(struct conf *c)
 		free(c->caps[i].key);
 		free(c->caps[i].author);
 	}
+	for (i = 0; i < c->ntypes; i++) {
+		free(c->types[i].pattern);
+		free(c->types[i].mime);
+		free(c->types[i].lang);
+	}
+	free(c->types);
 	free(c->caps);
 	free(c->file);
 	free(c->user);

@@ -14,6 +14,8 @@
 #define LISTEN_MAX   32 /* listeners of one protocol in one capsule */
 #define WORKERS_MAX  16
 
+#define TYPE_STARS_MAX 8 /* '*' in one pattern: matching stays cheap */
+
 enum proto { PROTO_GEMINI, PROTO_GOPHER };
 enum log_ip { LOG_IP_OFF, LOG_IP_TRUNCATED, LOG_IP_FULL };
 
@@ -25,6 +27,17 @@ struct listen_spec {
 	unsigned port;      /* as written; 0 binds a free one */
 	unsigned advertise; /* Gopher: the port menus name; 0: its own */
 	int line;
+};
+
+/* One line of a [types NAME] section: a path glob and what it gives. */
+struct type_rule {
+	char *pattern; /* a decoded path: '*' within a segment, '**' across */
+	char *mime;    /* "text/gemini", no parameters */
+	char *lang;    /* NULL: the path's own */
+	char cap[NAME_MAX_LEN]; /* the capsule, as an A-label */
+	size_t capidx;
+	int line;
+	int section; /* the line of its [types NAME] */
 };
 
 struct capsule_conf {
@@ -44,8 +57,10 @@ struct capsule_conf {
 	size_t ngemini;
 	struct listen_spec gopher[LISTEN_MAX];
 	size_t ngopher;
-	int line;      /* of the section */
-	int line_cert; /* of cert or key, for messages */
+	int line;                      /* of the section */
+	int line_cert;                 /* of cert or key, for messages */
+	const struct type_rule *types; /* its [types] lines, in conf->types */
+	size_t ntypes;
 };
 
 struct conf {
@@ -60,6 +75,8 @@ struct conf {
 	int sandbox;
 	struct capsule_conf *caps;
 	size_t ncaps;
+	struct type_rule *types; /* every [types] line, by capsule */
+	size_t ntypes;
 	size_t errors; /* problems found while reading */
 };
 
@@ -81,6 +98,13 @@ void conf_error(struct conf *, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void conf_warning(const struct conf *, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * One "PATTERN = TYPE[; lang=LANG]" line of [types NAME], checked; the
+ * capsule is found when the whole file is read (conf_finish).
+ */
+int conf_add_type(struct conf *, const char *capsule, int section,
+    const char *pattern, const char *value, int line);
 
 /* "off", "truncated", "full": a log_ip, or -1. */
 int conf_log_ip(const char *);

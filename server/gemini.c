@@ -103,7 +103,7 @@ gemini_frame(const char *req, size_t len, int eof)
 			return (long)(cr - req);
 		p = cr + 1;
 	}
-	return len < REQ_MAX + 2 ? -1 : (long)len;
+	return len < GEMINI_REQ_MAX + 2 ? -1 : (long)len;
 }
 
 /* "/dir" → "/dir/", sent as an absolute URL so every client follows it. */
@@ -138,9 +138,9 @@ gemini_handle(struct conn *c, const char *line, size_t len)
 	unsigned want;
 	int port;
 
-	if (len > REQ_MAX) {
-		gemini_reply(
-		    c, ST_BAD_REQUEST, "Request longer than %d bytes", REQ_MAX);
+	if (len > GEMINI_REQ_MAX) {
+		gemini_reply(c, ST_BAD_REQUEST, "Request longer than %d bytes",
+		    GEMINI_REQ_MAX);
 		return;
 	}
 	if (uri_parse(line, len, &u, &why) == -1) {

@@ -155,6 +155,11 @@ load_content(struct gen *g, size_t i, const struct gen_opts *o)
 	    .lang = cc->lang,
 	    .author = cc->author,
 	    .max_file = MAX_FILE,
+	    .names = cap->names,
+	    .nnames = cap->nnames,
+	    .types = cc->types,
+	    .ntypes = cc->ntypes,
+	    .list = o->check_only,
 	};
 	char err[PATH_MAX + 256];
 	static gid_t saved[NGROUPS_MAX];

@@ -18,8 +18,6 @@
 #include "version.h"
 #include "wrap.h"
 
-#define SELECTOR_MAX 255 /* RFC 1436 */
-
 static const char *
 adv_host(const struct conn *c)
 {
@@ -187,7 +185,7 @@ gopher_frame(const char *req, size_t len, int eof)
 {
 	const char *eol = memchr(req, '\n', len);
 
-	if (eol == NULL && !eof && len < REQ_MAX + 2)
+	if (eol == NULL && !eof && len < GOPHER_REQ_MAX + 2)
 		return -1;
 	len = eol ? (size_t)(eol - req) : len;
 	if (len > 0 && req[len - 1] == '\r')
@@ -204,8 +202,8 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 	size_t sellen, dlen;
 	char kind = 0;
 
-	if (len > REQ_MAX) {
-		gopher_error(c, ST_BAD_REQUEST, "Request longer than 1 KiB");
+	if (len > GOPHER_REQ_MAX) {
+		gopher_error(c, ST_BAD_REQUEST, "Request line too long");
 		return;
 	}
 	tab = memchr(line, '\t', len);
@@ -228,7 +226,11 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 	}
 	if (sellen > SELECTOR_MAX) {
 		gopher_error(
-		    c, ST_BAD_REQUEST, "Selector longer than 255 bytes");
+		    c, ST_BAD_REQUEST, "Selector longer than 1024 bytes");
+		return;
+	}
+	if (tab != NULL && len - sellen - 1 > GOPHER_QUERY_MAX + 2) {
+		gopher_error(c, ST_BAD_REQUEST, "Search longer than 256 bytes");
 		return;
 	}
 	memcpy(sel, line, sellen);

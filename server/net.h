@@ -15,7 +15,15 @@
 #include "conf.h"
 #include "status.h"
 
-#define REQ_MAX 1024 /* longest request line, CRLF excluded */
+#define GEMINI_REQ_MAX 1024 /* a Gemini request line, CRLF excluded */
+/*
+ * A Gopher request line: a selector of up to 1,024 bytes (RFC 1436's 255
+ * is too few for percent-encoded non-ASCII names), then a TAB and a search
+ * of up to 256 bytes, then a TAB and a Gopher+ character.
+ */
+#define GOPHER_QUERY_MAX 256
+#define GOPHER_REQ_MAX   (1024 + 1 + GOPHER_QUERY_MAX + 2)
+#define REQ_MAX          GOPHER_REQ_MAX /* the longer: the buffer's bound */
 
 struct event;
 struct event_base;
@@ -32,7 +40,8 @@ struct front {
 	/*
 	 * The length of the request line at the start of req (its end
 	 * excluded), or -1 to wait for more bytes; eof: the client
-	 * half-closed. A line past REQ_MAX is handed on whole: handle says no.
+	 * half-closed. A line past the protocol's limit is handed on whole:
+	 * handle says no.
 	 */
 	long (*frame)(const char *req, size_t len, int eof);
 	void (*handle)(struct conn *, const char *line, size_t len);

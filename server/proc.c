@@ -13,6 +13,7 @@
 
 #include <netinet/in.h>
 #include <errno.h>
+#include <malloc.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -631,6 +632,10 @@ start_generation(struct parent *p, struct gen *g)
 			remember_old(p, p->slots[i].pid);
 		}
 	gen_unref(p->gen);
+	/* glibc keeps what the old tree freed for later mallocs; give it
+	   back, or every reload of a big capsule would add to the parent
+	   (and to the workers it forks next). */
+	malloc_trim(0);
 	p->gen = g;
 	p->ra = p->ra_new;
 	p->nslots = n;

@@ -4,18 +4,21 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "buf.h"
 #include "gemtext.h"
+#include "mime.h"
+#include "name.h"
 #include "render.h"
 #include "uri.h"
 #include "wrap.h"
 
-#define MIN_WIDTH    8   /* below this even a "* " prefix leaves no room */
-#define GOPHER_PORT  70  /* RFC 4266 default */
-#define SELECTOR_MAX 255 /* what our own Gopher front accepts */
+#define MIN_WIDTH   8    /* below this even a "* " prefix leaves no room */
+#define GOPHER_PORT 70   /* RFC 4266 default */
+#define GEMINI_PORT 1965 /* a gemini:// URL without a port */
 
 /* Where rendered lines go: Gopher info lines, or plain text lines. */
 struct sink {
@@ -29,6 +32,10 @@ struct sink {
 	size_t widest;    /* widest line of the last wrapped block */
 	struct buf refs;  /* text only: the numbered link list */
 	unsigned nlinks;
+	int in_pre;      /* inside a preformatted block */
+	int pre_cut;     /* a line of this block was cut in the menu */
+	const char *alt; /* the block's alt text */
+	size_t altlen;
 };
 
 /* A gopher:// URL taken apart (RFC 4266). */
@@ -37,6 +44,8 @@ struct gopher_ref {
 	char host[256];
 	unsigned port;
 	char sel[SELECTOR_MAX + 1]; /* decoded, printable ASCII */
+	const char *raw;            /* the selector as the URL writes it */
+	size_t rawlen;
 };
 
 static int
@@ -71,25 +80,43 @@ on_wrapped(void *arg, const char *s, size_t n, size_t cols)
 	return emit_line(k, prefix, s, n);
 }
 
-/* Cleans raw gemtext and wraps it, pre before line one, cont after. */
+/*
+ * Cleans raw gemtext and wraps it, pre before line one, cont after. With
+ * tabs, a TAB goes to the next 8-column stop of the source line (as in
+ * preformatted text), so indentation written with tabs survives.
+ */
+static int
+emit_wrapped_tabs(struct sink *k, const char *s, size_t n, const char *pre,
+    const char *cont, int tabs)
+{
+	struct buf clean = {0}, wide = {0};
+	struct buf *text = &clean;
+	size_t plen = strlen(pre);
+	int rc = -1;
+
+	if (wrap_clean(&clean, s, n, tabs) == -1)
+		goto out;
+	if (tabs && memchr(clean.data ? clean.data : "", '\t', clean.len)) {
+		if (wrap_expand_tabs(&wide, clean.data, clean.len) == -1)
+			goto out;
+		text = &wide;
+	}
+	k->pre = pre;
+	k->cont = cont;
+	k->widest = 0;
+	rc = wrap_lines(text->data ? text->data : "", text->len,
+	    k->width > plen ? k->width - plen : 1, on_wrapped, k);
+out:
+	buf_free(&clean);
+	buf_free(&wide);
+	return rc;
+}
+
 static int
 emit_wrapped(
     struct sink *k, const char *s, size_t n, const char *pre, const char *cont)
 {
-	struct buf clean = {0};
-	size_t plen = strlen(pre);
-	int rc = -1;
-
-	if (wrap_clean(&clean, s, n, 0) == -1)
-		goto out;
-	k->pre = pre;
-	k->cont = cont;
-	k->widest = 0;
-	rc = wrap_lines(clean.data ? clean.data : "", clean.len,
-	    k->width > plen ? k->width - plen : 1, on_wrapped, k);
-out:
-	buf_free(&clean);
-	return rc;
+	return emit_wrapped_tabs(k, s, n, pre, cont, 0);
 }
 
 /*
@@ -123,15 +150,18 @@ out:
 }
 
 /*
- * Preformatted text keeps its spacing, tabs expanded. A menu line wider
- * than the width is cut, not wrapped: wrapping would break the drawing.
- * The text version keeps the whole line; a reader can scroll there.
+ * Preformatted text keeps its spacing, tabs expanded. A menu line is whole
+ * up to 80 columns (code and tables are drawn for 80-column terminals);
+ * a wider one is cut, not wrapped (wrapping would break the drawing), and
+ * ends in a marker; the block then links to the text version, which keeps
+ * every line whole: a reader can scroll there.
  */
 static int
 emit_pre(struct sink *k, const char *s, size_t n)
 {
 	struct buf clean = {0}, wide = {0}, cut = {0};
 	struct buf *line = &wide;
+	size_t cols = k->width > RENDER_PRE_WIDTH ? k->width : RENDER_PRE_WIDTH;
 	int rc = -1;
 
 	if (wrap_clean(&clean, s, n, 1) == -1 ||
@@ -139,9 +169,11 @@ emit_pre(struct sink *k, const char *s, size_t n)
 	        -1)
 		goto out;
 	if (k->menu) {
-		if (wrap_cut(&cut, wide.data ? wide.data : "", wide.len,
-		        k->width, 0) == -1)
+		if (wrap_cut(&cut, wide.data ? wide.data : "", wide.len, cols,
+		        1) == -1)
 			goto out;
+		if (cut.len != wide.len)
+			k->pre_cut = 1;
 		line = &cut;
 	}
 	rc = emit_line(k, "", line->data ? line->data : "", line->len);
@@ -268,12 +300,93 @@ parse_gopher(const char *u, size_t n, struct gopher_ref *g)
 	if (end - slash < 2) {
 		g->type = '1'; /* no path, or "/": the server's root menu */
 		g->sel[0] = '\0';
+		g->raw = "";
+		g->rawlen = 0;
 		return 0;
 	}
 	g->type = slash[1];
 	if (!isgraph((unsigned char)g->type))
 		return -1;
+	g->raw = slash + 2;
+	g->rawlen = (size_t)(end - g->raw);
 	return decode_selector(slash + 2, end, g->sel, sizeof(g->sel));
+}
+
+/*
+ * A gemini:// URL (or "//host/x") to one of the capsule's own names, at
+ * its public port or none: the decoded local path it names, in path.
+ */
+static int
+own_gemini(const struct render_opts *o, const char *u, size_t n, char *path,
+    size_t pathsz)
+{
+	struct buf url = {0};
+	const char *why, *hash;
+	struct uri *p;
+	size_t i;
+	int rc = -1;
+
+	if (o->nnames == 0)
+		return -1;
+	if ((hash = memchr(u, '#', n)) != NULL)
+		n = (size_t)(hash - u); /* a fragment is not a request's */
+	if (n >= 2 && memcmp(u, "//", 2) == 0)
+		buf_addstr(&url, "gemini:");
+	else if (n < 9 || strncasecmp(u, "gemini://", 9) != 0)
+		return -1;
+	buf_add(&url, u, n);
+	if (url.oom || url.len > URI_MAX || (p = malloc(sizeof(*p))) == NULL) {
+		buf_free(&url);
+		return -1;
+	}
+	if (uri_parse(url.data, url.len, p, &why) == 0 && !p->host_is_ipv6 &&
+	    (p->port == -1 || (unsigned)p->port == o->gemini_port) &&
+	    strlen(p->path) < pathsz) {
+		for (i = 0; i < o->nnames; i++)
+			if (name_equal(o->names[i], p->host))
+				break;
+		if (i < o->nnames) {
+			strcpy(path, p->path); /* length checked above */
+			rc = 0;
+		}
+	}
+	free(p);
+	buf_free(&url);
+	return rc;
+}
+
+/*
+ * A gopher:// URL to the capsule's own Gopher host and port: its selector,
+ * percent-decoded once as RFC 4266 says, is one of ours (itself a
+ * percent-encoded path, or the raw path); its decoded path goes in path.
+ */
+static int
+own_gopher(const struct render_opts *o, const struct gopher_ref *g, char *path,
+    size_t pathsz)
+{
+	char sel[SELECTOR_MAX + 1];
+	const char *p = g->raw, *end = g->raw + g->rawlen, *why;
+	size_t n = 0;
+	int hi, lo;
+	char c;
+
+	if (g->port != o->port || strcasecmp(g->host, o->host) != 0)
+		return -1;
+	for (; p < end && n < sizeof(sel) - 1; p++) {
+		c = *p;
+		if (c == '%' && end - p > 2 &&
+		    (hi = uri_hexval((unsigned char)p[1])) >= 0 &&
+		    (lo = uri_hexval((unsigned char)p[2])) >= 0) {
+			c = (char)(hi << 4 | lo);
+			p += 2;
+		}
+		if (c == '\t')
+			break; /* the search part */
+		sel[n++] = c;
+	}
+	if (p < end && n == sizeof(sel) - 1)
+		return -1;
+	return uri_normalize_path(sel, n, path, pathsz, &why);
 }
 
 /* One menu line for any host and port: the core of render_item. */
@@ -363,27 +476,54 @@ out:
 	return rc;
 }
 
+/* The item type of a local path: its node's type when the tree has it. */
+static char
+local_item_type(const struct render_opts *o, const char *path)
+{
+	const char *mime;
+
+	if (path[strlen(path) - 1] == '/')
+		return '1';
+	if (o->mime_of != NULL && (mime = o->mime_of(o->arg, path)) != NULL)
+		return mime_item_type(mime);
+	return render_item_type(path);
+}
+
+/* A native item for a decoded local path (pathsz leaves room for '/'). */
+static int
+menu_local_path(struct sink *k, const struct gmi_line *l, char *path,
+    const char *label, size_t labellen)
+{
+	struct buf sel = {0};
+	int rc = -1;
+
+	if (k->o->is_folder != NULL && path[strlen(path) - 1] != '/' &&
+	    k->o->is_folder(k->o->arg, path))
+		strcat(path, "/"); /* room kept by the callers */
+	if (uri_encode_path(&sel, path) == -1)
+		goto out;
+	/* Never publish a selector our own front would refuse. */
+	if (sel.len > SELECTOR_MAX) {
+		rc = emit_dead_link(k, l);
+		goto out;
+	}
+	rc = render_item(k->out, local_item_type(k->o, path), label, labellen,
+	    sel.data, k->o);
+out:
+	buf_free(&sel);
+	return rc;
+}
+
 static int
 menu_local_link(struct sink *k, const struct gmi_line *l, const char *label,
     size_t labellen)
 {
 	char path[URI_MAX + 1];
-	struct buf sel = {0};
-	int rc = -1;
 
 	if (resolve_local(k->o, l->url, l->urllen, path, sizeof(path) - 1) ==
 	    -1)
 		return emit_dead_link(k, l);
-	if (k->o->is_folder != NULL && path[strlen(path) - 1] != '/' &&
-	    k->o->is_folder(k->o->arg, path))
-		strcat(path, "/"); /* room kept above */
-	if (uri_encode_path(&sel, path) == -1)
-		goto out;
-	rc = render_item(
-	    k->out, render_item_type(path), label, labellen, sel.data, k->o);
-out:
-	buf_free(&sel);
-	return rc;
+	return menu_local_path(k, l, path, label, labellen);
 }
 
 static int
@@ -395,11 +535,19 @@ menu_link(struct sink *k, const struct gmi_line *l)
 	struct buf url = {0}, sel = {0};
 	int rc = -1;
 
+	char path[URI_MAX + 1];
+
 	k->blank = 0;
+	/* Links to ourselves by absolute URL are local links. */
+	if (own_gemini(k->o, l->url, l->urllen, path, sizeof(path) - 1) == 0)
+		return menu_local_path(k, l, path, label, labellen);
 	if (l->urllen > 9 && strncasecmp(l->url, "gopher://", 9) == 0 &&
-	    parse_gopher(l->url, l->urllen, &g) == 0)
+	    parse_gopher(l->url, l->urllen, &g) == 0) {
+		if (own_gopher(k->o, &g, path, sizeof(path) - 1) == 0)
+			return menu_local_path(k, l, path, label, labellen);
 		return item_at(k->out, g.type, label, labellen, g.sel, g.host,
 		    g.port, k->width);
+	}
 	if (!has_scheme(l->url, l->urllen)) {
 		if (l->urllen < 2 || memcmp(l->url, "//", 2) != 0)
 			return menu_local_link(k, l, label, labellen);
@@ -426,11 +574,22 @@ text_link(struct sink *k, const struct gmi_line *l)
 	char path[URI_MAX + 1], num[32], indent[32];
 	const char *label = l->textlen ? l->text : l->url;
 	size_t labellen = l->textlen ? l->textlen : l->urllen;
+	struct gopher_ref g;
+	int local;
 
 	snprintf(num, sizeof(num), "[%u] ", ++k->nlinks);
 	buf_addstr(&k->refs, num);
-	if (!has_scheme(l->url, l->urllen) &&
-	    resolve_local(k->o, l->url, l->urllen, path, sizeof(path)) == 0)
+	if (own_gemini(k->o, l->url, l->urllen, path, sizeof(path)) == 0)
+		local = 1;
+	else if (l->urllen > 9 && strncasecmp(l->url, "gopher://", 9) == 0)
+		local = parse_gopher(l->url, l->urllen, &g) == 0 &&
+		        own_gopher(k->o, &g, path, sizeof(path)) == 0;
+	else
+		local = !has_scheme(l->url, l->urllen) &&
+		        (l->urllen < 2 || memcmp(l->url, "//", 2) != 0) &&
+		        resolve_local(
+		            k->o, l->url, l->urllen, path, sizeof(path)) == 0;
+	if (local)
 		wrap_clean(&k->refs, path, strlen(path), 0);
 	else
 		wrap_clean(&k->refs, l->url, l->urllen, 0);
@@ -442,12 +601,41 @@ text_link(struct sink *k, const struct gmi_line *l)
 	return emit_wrapped(k, label, labellen, num, indent);
 }
 
+/*
+ * After a block that lost columns in the menu: a text item to the page's
+ * plain-text version, named after the block's alt text when it has one.
+ */
+static int
+end_pre(struct sink *k)
+{
+	struct buf label = {0}, sel = {0};
+	int rc = -1;
+
+	k->in_pre = 0;
+	if (!k->menu || !k->pre_cut || k->o->text == NULL)
+		return 0;
+	k->pre_cut = 0;
+	buf_addstr(&label, "Full width: ");
+	if (k->altlen > 0)
+		buf_add(&label, k->alt, k->altlen);
+	else
+		buf_addstr(&label, "plain-text version of this page");
+	if (label.oom || uri_encode_path(&sel, k->o->text) == -1)
+		goto out;
+	rc = render_item(k->out, '0', label.data, label.len, sel.data, k->o);
+	k->blank = 0;
+out:
+	buf_free(&label);
+	buf_free(&sel);
+	return rc;
+}
+
 static int
 render_line(struct sink *k, const struct gmi_line *l)
 {
 	switch (l->type) {
 	case GMI_TEXT:
-		return emit_wrapped(k, l->text, l->textlen, "", "");
+		return emit_wrapped_tabs(k, l->text, l->textlen, "", "", 1);
 	case GMI_H1:
 	case GMI_H2:
 	case GMI_H3:
@@ -461,8 +649,13 @@ render_line(struct sink *k, const struct gmi_line *l)
 	case GMI_LINK:
 		return k->menu ? menu_link(k, l) : text_link(k, l);
 	case GMI_PRE_OPEN: /* the alt text describes; it is not content */
-	case GMI_PRE_CLOSE:
+		k->in_pre = 1;
+		k->pre_cut = 0;
+		k->alt = l->text;
+		k->altlen = l->textlen;
 		break;
+	case GMI_PRE_CLOSE:
+		return end_pre(k);
 	}
 	return 0;
 }
@@ -477,7 +670,7 @@ render_body(struct sink *k, const char *gmi, size_t len)
 	while (gmi_next(&gp, &l))
 		if (render_line(k, &l) == -1)
 			return -1;
-	return 0;
+	return k->in_pre ? end_pre(k) : 0; /* a block left open */
 }
 
 static void
@@ -547,68 +740,11 @@ out:
 	return rc;
 }
 
-static const struct {
-	const char *ext;
-	char type;
-} item_types[] = {
-    {"gmi", '1'},
-    {"gemini", '1'},
-    {"txt", '0'},
-    {"md", '0'},
-    {"xml", '0'},
-    {"atom", '0'},
-    {"rss", '0'},
-    {"csv", '0'},
-    {"tsv", '0'},
-    {"json", '0'},
-    {"asc", '0'},
-    {"log", '0'},
-    {"conf", '0'},
-    {"ini", '0'},
-    {"c", '0'},
-    {"h", '0'},
-    {"sh", '0'},
-    {"py", '0'},
-    {"org", '0'},
-    {"rst", '0'},
-    {"gif", 'g'},
-    {"png", 'I'},
-    {"jpg", 'I'},
-    {"jpeg", 'I'},
-    {"webp", 'I'},
-    {"bmp", 'I'},
-    {"svg", 'I'},
-    {"ico", 'I'},
-    {"html", 'h'},
-    {"htm", 'h'},
-    {"wav", 's'},
-    {"mp3", 's'},
-    {"ogg", 's'},
-    {"flac", 's'},
-    {"opus", 's'},
-    {"pdf", 'd'},
-    {"doc", 'd'},
-    {"docx", 'd'},
-    {"odt", 'd'},
-    {"rtf", 'd'},
-};
-
-/* By extension of the last segment; a dot-file has no extension. */
+/* By extension of the last segment, from the one MIME table. */
 char
 render_item_type(const char *path)
 {
-	const char *name, *dot;
-	size_t i;
-
 	if (*path == '\0' || path[strlen(path) - 1] == '/')
 		return '1';
-	name = strrchr(path, '/');
-	name = name ? name + 1 : path;
-	dot = strrchr(name, '.');
-	if (dot == NULL || dot == name)
-		return '9';
-	for (i = 0; i < sizeof(item_types) / sizeof(item_types[0]); i++)
-		if (strcasecmp(dot + 1, item_types[i].ext) == 0)
-			return item_types[i].type;
-	return '9';
+	return mime_item_type(mime_from_name(path));
 }

@@ -10,6 +10,10 @@
 struct buf;
 
 #define RENDER_WIDTH 67 /* display columns; see reference/gopher.md */
+/* Preformatted lines stay whole up to here: an 80-column terminal. */
+#define RENDER_PRE_WIDTH 80
+/* The longest selector our Gopher front accepts, and so publishes. */
+#define SELECTOR_MAX 1024
 
 struct render_opts {
 	const char *host; /* host advertised in menu lines */
@@ -22,7 +26,16 @@ struct render_opts {
 	/* 1 when a decoded path without its final '/' names a folder, so a
 	   link to "en" becomes a menu item for "en/"; may be NULL. */
 	int (*is_folder)(void *arg, const char *path);
+	/* The MIME type of the node at a decoded path, or NULL: it gives
+	   a local link its item type; may be NULL (by extension). */
+	const char *(*mime_of)(void *arg, const char *path);
 	void *arg;
+	/* The capsule's names (A-labels) and public Gemini port: a link
+	   to gemini://NAME[:PORT]/ is local, as is one to gopher://host:port/
+	   with the host and port above. */
+	const char *const *names;
+	size_t nnames;
+	unsigned gemini_port;
 };
 
 /* The whole menu, every line CRLF-terminated, ending ".\r\n". */
@@ -32,7 +45,7 @@ int render_menu(
 int render_text(
     struct buf *out, const char *gmi, size_t len, const struct render_opts *);
 
-/* Gopher item type for a local decoded path: '1' for .gmi and dirs, ... */
+/* Gopher item type for a local decoded path by extension: '1' for dirs. */
 char render_item_type(const char *path);
 
 /* One Gopher menu line, display text sanitised and cut to o->width. */

@@ -29,11 +29,11 @@ join(char *out, size_t outsz, const char *a, const char *b)
 	return 0;
 }
 
+/* What rendering reads: the body in UTF-8 (converted when it was not). */
 static const char *
 body_of(const struct node *n, size_t *len)
 {
-	*len = n->reply_len - n->hdr_len;
-	return n->reply + n->hdr_len;
+	return node_text(n, len);
 }
 
 static int
@@ -181,6 +181,11 @@ add_feeds(
 		e[ne].title = feed_page_title(body, len);
 		ne++;
 	}
+	/* No dated page, no feed: an empty one would date from 1970. */
+	if (ne == 0) {
+		free(e);
+		return 0;
+	}
 	qsort(e, ne, sizeof(*e), entry_cmp);
 	home = lookup_sorted(s, nsorted, idx);
 	fi.lang = lang_from_path(dir);
@@ -226,11 +231,31 @@ is_folder(void *arg, const char *path)
 	return tree_folder(arg, path) != NULL;
 }
 
+static const char *
+mime_of(void *arg, const char *path)
+{
+	const struct node *n = tree_lookup(arg, path);
+
+	return n != NULL ? n->mime : NULL;
+}
+
+/* What every rendering of this capsule shares. */
+static void
+base_opts(struct render_opts *ro, const struct tree_opts *to)
+{
+	memset(ro, 0, sizeof(*ro));
+	ro->host = to->gopher_host;
+	ro->width = RENDER_WIDTH;
+	ro->names = to->names;
+	ro->nnames = to->nnames;
+	ro->gemini_port = to->gemini_port;
+}
+
 static int
 render_node(struct snapshot *s, struct node *n, const struct tree_opts *to)
 {
 	char self[URI_MAX * 2], text[URI_MAX * 2];
-	struct render_opts o = {.host = to->gopher_host, .width = RENDER_WIDTH};
+	struct render_opts o;
 	struct buf m = {0};
 	const char *body;
 	size_t len, v;
@@ -239,9 +264,11 @@ render_node(struct snapshot *s, struct node *n, const struct tree_opts *to)
 	        -1 ||
 	    join(text, sizeof(text), self, TEXT_SUFFIX) == -1)
 		return 0;
+	base_opts(&o, to);
 	o.self = self;
 	o.text = tree_lookup(s, text) != NULL ? text : NULL;
 	o.is_folder = is_folder;
+	o.mime_of = mime_of;
 	o.arg = s;
 	body = body_of(n, &len);
 	if ((n->gopher = calloc(s->nviews, sizeof(*n->gopher))) == NULL)
@@ -285,6 +312,9 @@ alias_index(struct snapshot *s, struct node *dir)
 	dir->reply_len = n->reply_len;
 	dir->hdr_len = n->hdr_len;
 	dir->gopher = n->gopher;
+	dir->charset = n->charset;
+	dir->utf8 = n->utf8;
+	dir->utf8_len = n->utf8_len;
 }
 
 static int
@@ -297,9 +327,10 @@ int
 site_derive(
     struct snapshot *s, const struct tree_opts *o, char *err, size_t errsz)
 {
-	struct render_opts ro = {.host = o->gopher_host, .width = RENDER_WIDTH};
+	struct render_opts ro;
 	size_t i, nsorted = s->n;
 
+	base_opts(&ro, o);
 	for (i = 0; i < nsorted; i++)
 		if (s->nodes[i].is_dir && !has_index(s, &s->nodes[i]) &&
 		    add_listing(s, nsorted, i, o) == -1)

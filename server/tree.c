@@ -16,10 +16,14 @@
 #include <unistr.h>
 
 #include "buf.h"
+#include "charset.h"
+#include "conf.h"
 #include "log.h"
 #include "mime.h"
+#include "render.h"
 #include "status.h"
 #include "tree.h"
+#include "uri.h"
 
 #define MAX_DEPTH 16
 
@@ -74,8 +78,10 @@ tree_set_reply(struct node *n, const char *mime, const char *lang,
 	n->lang = text ? lang : NULL;
 	buf_printf(&b, "%02d ", ST_SUCCESS);
 	buf_addstr(&b, mime);
-	if (text && u8_check((const uint8_t *)body, len) == NULL &&
-	    memchr(body, '\0', len) == NULL)
+	if (text && n->charset != NULL)
+		buf_printf(&b, "; charset=%s", n->charset);
+	else if (text && u8_check((const uint8_t *)body, len) == NULL &&
+	         memchr(body, '\0', len) == NULL)
 		buf_addstr(&b, "; charset=utf-8");
 	if (n->lang != NULL)
 		buf_printf(&b, "; lang=%s", n->lang);
@@ -130,8 +136,93 @@ node_gopher(const struct node *n, size_t view, size_t *len)
 		*len = n->gopher[view].len;
 		return n->gopher[view].data;
 	}
+	return node_text(n, len);
+}
+
+const char *
+node_text(const struct node *n, size_t *len)
+{
+	if (n->utf8 != NULL) {
+		*len = n->utf8_len;
+		return n->utf8;
+	}
 	*len = n->reply_len - n->hdr_len;
 	return n->reply + n->hdr_len;
+}
+
+int
+tree_glob(const char *p, const char *s)
+{
+	for (; *p != '\0'; p++, s++) {
+		if (p[0] == '*' && p[1] == '*') {
+			for (p += 2;; s++) {
+				if (tree_glob(p, s))
+					return 1;
+				if (*s == '\0')
+					return 0;
+			}
+		}
+		if (*p == '*') {
+			for (p++;; s++) {
+				if (tree_glob(p, s))
+					return 1;
+				if (*s == '\0' || *s == '/')
+					return 0;
+			}
+		}
+		if (*s != *p)
+			return 0;
+	}
+	return *s == '\0';
+}
+
+/* Characters a pattern matches literally, and its '**'. */
+static void
+specificity(const char *p, size_t *literal, size_t *across)
+{
+	*literal = *across = 0;
+	for (; *p != '\0'; p++) {
+		if (p[0] == '*' && p[1] == '*') {
+			(*across)++;
+			p++;
+		} else if (*p != '*') {
+			(*literal)++;
+		}
+	}
+}
+
+/*
+ * The most specific pattern wins: an exact path over any glob, then the
+ * one with more literal characters, then the one with fewer '**', then
+ * the one written first.
+ */
+static int
+more_specific(const struct type_rule *a, const struct type_rule *b)
+{
+	size_t la, lb, xa, xb;
+	int ea = strchr(a->pattern, '*') == NULL;
+	int eb = strchr(b->pattern, '*') == NULL;
+
+	if (ea != eb)
+		return ea;
+	specificity(a->pattern, &la, &xa);
+	specificity(b->pattern, &lb, &xb);
+	if (la != lb)
+		return la > lb;
+	return xa < xb;
+}
+
+const struct type_rule *
+tree_type_rule(const struct tree_opts *o, const char *path)
+{
+	const struct type_rule *best = NULL;
+	size_t i;
+
+	for (i = 0; i < o->ntypes; i++)
+		if (tree_glob(o->types[i].pattern, path) &&
+		    (best == NULL || more_specific(&o->types[i], best)))
+			best = &o->types[i];
+	return best;
 }
 
 static int
@@ -183,9 +274,61 @@ read_all(int fd, char *p, size_t len)
 	return (ssize_t)off;
 }
 
+/*
+ * Until kapsula runs CGI, programs are not content: served, they would
+ * hand out binaries and scripts with their server paths. The execute bit
+ * decides nothing (FAT and zip copies set it on every file).
+ */
+static void
+skip_program(struct loader *l, const char *fspath, const char *what)
+{
+	l->s->programs++;
+	if (l->o->list)
+		log_warn(
+		    "%s: skipped: %s (programs are not served)", fspath, what);
+}
+
+static int
+is_program(const char *data, size_t len)
+{
+	return (len >= 4 && memcmp(data,
+	                        "\x7f"
+	                        "ELF",
+	                        4) == 0) ||
+	       (len >= 2 && memcmp(data, "#!", 2) == 0);
+}
+
+/*
+ * Text that is not UTF-8 gets its charset named in the META (when the
+ * detector is sure) and a UTF-8 copy for Gopher and for rendering.
+ */
+static int
+legacy_text(struct node *n, const char *data, size_t len)
+{
+	struct buf u = {0};
+
+	if (u8_check((const uint8_t *)data, len) == NULL &&
+	    memchr(data, '\0', len) == NULL)
+		return 0;
+	if ((n->charset = charset_detect(data, len)) == NULL)
+		return 0;
+	if (charset_to_utf8(&u, n->charset, data, len) == -1) {
+		buf_free(&u);
+		free(n->charset); /* iconv does not know it: say nothing */
+		n->charset = NULL;
+		return 0;
+	}
+	n->utf8 = buf_take(&u, &n->utf8_len);
+	if (n->utf8 == NULL)
+		n->utf8 = strdup(""); /* an empty conversion */
+	return n->utf8 != NULL ? 0 : -1;
+}
+
 static int
 load_file(struct loader *l, const char *fspath, const char *vpath)
 {
+	const struct type_rule *rule;
+	const char *mime, *lang;
 	struct node *n;
 	struct stat st;
 	char *data = NULL;
@@ -212,10 +355,25 @@ load_file(struct loader *l, const char *fspath, const char *vpath)
 	    (got = read_all(fd, data, len)) == -1)
 		goto err;
 	len = (size_t)got;
+	if (is_program(data, len)) {
+		skip_program(
+		    l, fspath, data[0] == '#' ? "a script" : "a binary");
+		rc = 0;
+		goto err;
+	}
+	rule = tree_type_rule(l->o, vpath);
+	mime = rule != NULL ? rule->mime : mime_from_name(vpath);
+	lang = rule != NULL && rule->lang != NULL ? rule->lang
+	                                          : tree_lang(l->o, vpath);
+	if (rule == NULL && l->o->list && mime_no_extension(vpath))
+		log_warn("%s: no extension: served as %s (give it a type in "
+		         "[types])",
+		    fspath, MIME_DEFAULT);
 	if ((n = tree_add(l->s, vpath)) == NULL)
 		goto err;
-	if (tree_set_reply(n, mime_from_name(vpath), tree_lang(l->o, vpath),
-	        data, len) == -1)
+	if (mime_is_text(mime) && legacy_text(n, data, len) == -1)
+		goto err;
+	if (tree_set_reply(n, mime, lang, data, len) == -1)
 		goto err;
 	rc = 0;
 err:
@@ -303,6 +461,10 @@ load_entry(struct loader *l, const char *fsdir, const char *vdir,
 			return 0;
 	}
 	if (S_ISDIR(st.st_mode)) {
+		if (strcmp(name, "cgi-bin") == 0) {
+			skip_program(l, fspath, "a cgi-bin folder");
+			return 0;
+		}
 		if ((size_t)snprintf(vpath, sizeof(vpath), "%s%s/", vdir,
 		        name) >= sizeof(vpath))
 			return too_long(fsdir, name);
@@ -365,6 +527,40 @@ walk(struct loader *l, const char *fsdir, const char *vdir,
 	return rc;
 }
 
+/*
+ * A path whose Gopher selector or Gemini URL is longer than the protocol
+ * allows cannot be asked for: say so at load time, once a path.
+ */
+static void
+warn_long_paths(const struct snapshot *s, const struct tree_opts *o)
+{
+	const char *name = o->hostname ? o->hostname : "";
+	struct buf sel = {0};
+	size_t i, url, host;
+	int v6 = strchr(name, ':') != NULL;
+
+	/* "gemini://" host [":" port] */
+	host =
+	    9 + strlen(name) + (v6 ? 2 : 0) + (o->gemini_port != 1965 ? 6 : 0);
+	for (i = 0; i < s->n; i++) {
+		sel.len = 0;
+		if (uri_encode_path(&sel, s->nodes[i].path) == -1)
+			break;
+		url = host + sel.len;
+		if (sel.len > SELECTOR_MAX)
+			log_warn("%s: its Gopher selector would be %zu bytes, "
+			         "more than %d: Gopher readers cannot ask for "
+			         "it (shorten the name)",
+			    s->nodes[i].path, sel.len, SELECTOR_MAX);
+		if (url > URI_MAX)
+			log_warn("%s: its Gemini URL would be %zu bytes, more "
+			         "than %d: Gemini readers cannot ask for it "
+			         "(shorten the name)",
+			    s->nodes[i].path, url, URI_MAX);
+	}
+	buf_free(&sel);
+}
+
 struct snapshot *
 tree_load(const struct tree_opts *o, char *err, size_t errsz)
 {
@@ -391,7 +587,12 @@ tree_load(const struct tree_opts *o, char *err, size_t errsz)
 	}
 	if (walk(&l, l.root, "/", &st, 0) == -1)
 		goto err;
+	if (l.s->programs > 0 && !o->list)
+		log_warn("%s: %zu program%s not served (binaries, #! scripts, "
+		         "cgi-bin folders; kapsula -n lists them)",
+		    o->root, l.s->programs, l.s->programs == 1 ? "" : "s");
 	tree_sort(l.s);
+	warn_long_paths(l.s, o);
 	if (site_derive(l.s, o, err, errsz) == -1)
 		goto err;
 	return l.s;
@@ -425,6 +626,8 @@ snapshot_unref(struct snapshot *s)
 		free(s->nodes[i].path);
 		if (s->nodes[i].alias)
 			continue;
+		free(s->nodes[i].charset);
+		free(s->nodes[i].utf8);
 		free(s->nodes[i].reply);
 		for (v = 0; s->nodes[i].gopher != NULL && v < s->nviews; v++)
 			free(s->nodes[i].gopher[v].data);

@@ -7,17 +7,24 @@
 
 #include <stddef.h>
 
+struct type_rule;
+
 struct tree_opts {
-	const char *root;        /* folder to serve */
-	const char *hostname;    /* for feed URLs */
-	unsigned gemini_port;    /* for feed URLs */
-	const char *gopher_host; /* advertised in Gopher menus */
+	const char *root;         /* folder to serve */
+	const char *hostname;     /* for feed URLs */
+	unsigned gemini_port;     /* for feed URLs; links to it are local */
+	const char *const *names; /* the capsule's names: links to them */
+	size_t nnames;            /* are local */
+	const char *gopher_host;  /* advertised in Gopher menus */
 	/* One rendering of the Gopher menus per port they advertise. */
 	const unsigned *gopher_ports;
 	size_t nviews;
 	const char *lang;   /* of pages outside a language folder, or NULL */
 	const char *author; /* of the feeds, or NULL */
 	size_t max_file;    /* larger files are skipped, with a warning */
+	const struct type_rule *types; /* [types NAME]: path globs → type */
+	size_t ntypes;
+	int list; /* -n: name each skipped program and untyped file */
 };
 
 /* A node's Gopher bytes as one Gopher listener sends them. */
@@ -36,10 +43,15 @@ struct node {
 	size_t reply_len;
 	size_t hdr_len;       /* body = reply + hdr_len */
 	struct gview *gopher; /* menus, one per view; NULL: the body raw */
+	char *charset;        /* text that is not UTF-8: its charset, or NULL */
+	char *utf8;           /* that text converted to UTF-8, for Gopher and
+	                         rendering; NULL when the body is UTF-8 already */
+	size_t utf8_len;
 };
 
 struct snapshot {
 	unsigned refs;
+	size_t programs;    /* files skipped as programs, cgi-bin folders */
 	struct node *nodes; /* sorted by path */
 	size_t n;
 	size_t cap;
@@ -51,12 +63,21 @@ struct snapshot *tree_load(const struct tree_opts *, char *err, size_t);
 const struct node *tree_lookup(const struct snapshot *, const char *path);
 /* The folder a path names when it is given without its final '/'. */
 const struct node *tree_folder(const struct snapshot *, const char *path);
-/* The Gopher bytes for a node in one view: its menu, or the raw body. */
+/* The Gopher bytes for a node in one view: its menu, or the body (in
+   UTF-8: Gopher carries no charset, and its listeners speak UTF-8). */
 const char *node_gopher(const struct node *, size_t view, size_t *len);
 /* A path's language: its top folder's, else the capsule's (may be NULL). */
 const char *tree_lang(const struct tree_opts *, const char *path);
 void snapshot_ref(struct snapshot *);
 void snapshot_unref(struct snapshot *);
+
+/* The text a node holds, in UTF-8 (converted when it was not). */
+const char *node_text(const struct node *, size_t *len);
+/* The [types] line that decides a path's type, or NULL. */
+const struct type_rule *tree_type_rule(
+    const struct tree_opts *, const char *path);
+/* '*' matches within one path segment, '**' across segments. */
+int tree_glob(const char *pattern, const char *path);
 
 /* Used while a snapshot is built (tree.c, site.c); never after. */
 struct node *tree_add(struct snapshot *, const char *path);

@@ -514,15 +514,20 @@ def t_controls(c):
               "error text echoes a control byte: %r" % bytes(raw[:80]))
 
 
-@test("gopher errors: 255-byte selector is fine (not found), 256 is 'longer'")
+@test("gopher errors: 1024-byte selector is fine (not found), 1025 is 'longer'")
 def t_selector_limit(c):
-    s255 = b"/" + b"a" * 254
-    raw = expect_error(c, s255 + b"\r\n", "255-byte selector")
+    s1024 = b"/" + b"a" * 1023
+    raw = expect_error(c, s1024 + b"\r\n", "1024-byte selector")
     check(b"longer" not in raw.lower() and b"long" not in raw.lower(),
-          "255-byte selector refused as too long: %s" % gl.describe(raw))
-    check(b"not found" in raw.lower(), "255 bytes: want 'Not found': %s"
+          "1024-byte selector refused as too long: %s" % gl.describe(raw))
+    check(b"not found" in raw.lower(), "1024 bytes: want 'Not found': %s"
           % gl.describe(raw))
-    expect_error(c, b"/" + b"a" * 255 + b"\r\n", "256-byte selector",
+    # with a tab, a 256-byte search and a Gopher+ suffix after it
+    raw = expect_error(c, s1024 + b"\t" + b"q" * 256 + b"\t$\r\n",
+                       "1024-byte selector with search and Gopher+")
+    check(b"not found" in raw.lower(), "the longest request line: want "
+          "'Not found': %s" % gl.describe(raw))
+    expect_error(c, b"/" + b"a" * 1024 + b"\r\n", "1025-byte selector",
                  contains=b"longer")
 
 

@@ -395,11 +395,11 @@ test_server_errors(void)
 	    "[server] must come first, and once");
 	ONE("user = x\n" CAP, 1, "user: a key outside any section");
 	ONE("[servers]\nuser = x\n" CAP, 1,
-	    "unknown section [servers] (there are [server] and [capsule "
-	    "NAME])");
+	    "unknown section [servers] (there are [server], [capsule NAME] "
+	    "and [types NAME])");
 	ONE("[capsule]\n" CAP, 1,
-	    "unknown section [capsule] (there are [server] and [capsule "
-	    "NAME])");
+	    "unknown section [capsule] (there are [server], [capsule NAME] "
+	    "and [types NAME])");
 }
 
 static void
@@ -767,6 +767,55 @@ test_all_reported(void)
 	CHECK(said_lines() == c->errors);
 }
 
+/* [types NAME]: patterns, types and langs, for a capsule of the file. */
+static void
+test_types(void)
+{
+	const struct capsule_conf *a, *b;
+
+	NONE("[types b.example]\n/x = text/plain\n" CAP
+	     "[capsule b.example]\nroot = /srv/b\n"
+	     "[types a.example]\n"
+	     "/blog/* = text/gemini\n"
+	     "/resume = Text/Gemini; lang=en\n"
+	     "/docs/** = text/plain ; lang=pt-BR\n"
+	     "/**/README = text/markdown\n");
+	a = cap(0);
+	b = cap(1);
+	CHECK(a->ntypes == 4 && b->ntypes == 1);
+	if (a->ntypes == 4) {
+		CHECK_STR(a->types[0].pattern, "/blog/*");
+		CHECK_STR(a->types[0].mime, "text/gemini");
+		CHECK(a->types[0].lang == NULL);
+		CHECK_STR(a->types[1].mime, "text/gemini");
+		CHECK(a->types[1].lang != NULL &&
+		      strcmp(a->types[1].lang, "en") == 0);
+		/* libinih takes " ; lang" for a comment: the type alone. */
+		CHECK(a->types[2].lang == NULL);
+	}
+	if (b->ntypes == 1)
+		CHECK_STR(b->types[0].pattern, "/x");
+	ONE(CAP "[types c.example]\n/x = text/plain\n", 3,
+	    "[types c.example]: there is no [capsule c.example]");
+	ONE(CAP "[types a.example]\nblog/* = text/plain\n", 4,
+	    "blog/*: a pattern is a path from the capsule's root, like "
+	    "/blog/*");
+	ONE(CAP "[types a.example]\n/x = plain\n", 4,
+	    "/x: \"plain\" is not a MIME type like text/gemini");
+	ONE(CAP "[types a.example]\n/x = text/plain; charset=koi8-r\n", 4,
+	    "/x: after the type, only \"; lang=LANG\" may follow");
+	ONE(CAP "[types a.example]\n/x = text/plain; lang=e n\n", 4,
+	    "/x: lang is not a language tag such as en or pt-BR");
+	ONE(CAP "[types a.example]\n/x = text/plain\n/x = text/gemini\n", 5,
+	    "/x is already typed at line 4");
+	ONE(CAP "[types a.example]\n/a/*** = text/plain\n", 4,
+	    "/a/***: '*' matches within a segment, '**' across: never '***'");
+	ONE(CAP "[types a.example]\n/a/ = text/plain\n", 4,
+	    "/a/: a pattern names files, not folders (end it in * or **)");
+	ONE_START(CAP "[types ../x]\n/a = text/plain\n", 3,
+	    "types ../x: not a valid host name");
+}
+
 int
 main(void)
 {
@@ -791,6 +840,7 @@ main(void)
 	RUN(test_empty_values);
 	RUN(test_line_endings);
 	RUN(test_all_reported);
+	RUN(test_types);
 	conf_free(c);
 	rc = UNIT_EXIT();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);

@@ -190,7 +190,9 @@ check_menu(const char *m)
 			return;
 		t2 = memchr(t1 + 1, '\t', n - (size_t)(t1 + 1 - p));
 		CHECK(no_controls(p + 1, (size_t)(t1 - p - 1), 0));
-		CHECK(cols(p + 1, (size_t)(t1 - p - 1)) <= RENDER_WIDTH);
+		/* Info lines of preformatted text may use 80 columns. */
+		CHECK(cols(p + 1, (size_t)(t1 - p - 1)) <=
+		      (p[0] == 'i' ? RENDER_PRE_WIDTH : RENDER_WIDTH));
 		CHECK(t2 != NULL &&
 		      printable_ascii(t1 + 1, (size_t)(t2 - t1 - 1)));
 	}
@@ -606,12 +608,205 @@ test_preformatted(void)
 	CHECK(m != NULL && strstr(m, "\niж       x\t\t") != NULL);
 	CHECK(m != NULL && strstr(m, "\ni  keep  spaces\t\t") != NULL);
 	CHECK(m != NULL && strstr(m, "ascii art") == NULL);
-	/* Cut in the menu, whole in the text version. */
-	CHECK(m != NULL && strstr(m, "\ni0123456789012345678901234567890123456"
-	                             "789012345678901234567890123456\t\t"));
+	/* 80 columns are whole in the menu: nothing cut, no marker. */
+	CHECK(
+	    m != NULL && strstr(m, "\ni01234567890123456789012345678901234567"
+	                           "890123456789012345678901234567890123456789"
+	                           "\t\t"));
+	CHECK(m != NULL && strstr(m, "\xe2\x80\xa6") == NULL);
+	CHECK(m != NULL && strstr(m, "Full width") == NULL);
 	CHECK(t != NULL && strstr(t, "0123456789\n  keep"));
 	free(m);
 	free(t);
+	buf_free(&in);
+}
+
+/*
+ * A line past 80 columns is cut with a visible marker, and its block is
+ * followed by a link to the text version, which keeps the line whole.
+ */
+static void
+test_pre_wide(void)
+{
+	struct render_opts o = opts;
+	struct buf in = {0}, want = {0};
+	char *m, *t;
+	int i;
+
+	o.text = "/en/interview.gmi.txt";
+	buf_addstr(&in, "```table of results\n");
+	for (i = 0; i < 120; i++)
+		buf_addch(&in, (char)('a' + i % 26));
+	buf_addstr(&in, "\nshort\n```\nafter\n```\nnarrow\n```\n");
+	m = menu_of(in.data, &o);
+	t = text_of(in.data, &o);
+	check_menu(m);
+	for (i = 0; i < 79; i++)
+		buf_addch(&want, (char)('a' + i % 26));
+	buf_addstr(&want, "\xe2\x80\xa6\t\t"); /* 79 + "…": 80 columns */
+	CHECKF(m != NULL && strstr(m, want.data) != NULL,
+	    "no cut line %s in %s", want.data, m ? m : "");
+	/* The item comes after the block, before the text that follows. */
+	CHECKF(m != NULL && strstr(m, "ishort\t\tlocalhost\t7070\r\n"
+	                              "0Full width: table of results\t"
+	                              "/en/interview.gmi.txt\tlocalhost\t"
+	                              "7070\r\niafter\t") != NULL,
+	    "menu %s", m ? m : "");
+	/* One link: the narrow block has none. */
+	CHECK(m != NULL &&
+	      strstr(strstr(m, "Full width") + 1, "Full width") == NULL);
+	free(m);
+	/* No text version to link to: still cut and marked, no item. */
+	m = menu_of(in.data, &opts);
+	CHECK(m != NULL && strstr(m, want.data) != NULL);
+	CHECK(m != NULL && strstr(m, "Full width") == NULL);
+	free(m);
+	/* The text version keeps the line whole, and links nowhere. */
+	buf_free(&want);
+	for (i = 0; i < 120; i++)
+		buf_addch(&want, (char)('a' + i % 26));
+	buf_addstr(&want, "\nshort\n");
+	CHECKF(
+	    t != NULL && strstr(t, want.data) != NULL, "text %s", t ? t : "");
+	CHECK(t != NULL && strstr(t, "Full width") == NULL);
+	free(t);
+	/* A block left open at the end gets its link too; no alt text. */
+	buf_free(&want);
+	buf_addstr(&want, "```\n");
+	for (i = 0; i < 100; i++)
+		buf_addch(&want, 'x');
+	m = menu_of(want.data, &o);
+	CHECKF(m != NULL && strstr(m, "0Full width: plain-text version of "
+	                              "this page\t") != NULL,
+	    "menu %s", m ? m : "");
+	free(m);
+	buf_free(&in);
+	buf_free(&want);
+}
+
+/* A tab in a text line goes to the next 8-column stop of the source line. */
+static void
+test_text_tabs(void)
+{
+	char *m = menu_of("Name\tAge\tCity\n\tindented\nab\tc\n", &opts);
+	char *t = text_of("Name\tAge\tCity\n\tindented\n", &opts);
+
+	CHECKF(m != NULL && strstr(m, "iName    Age     City\t") != NULL,
+	    "menu %s", m ? m : "");
+	CHECKF(m != NULL && strstr(m, "\ni        indented\t") != NULL,
+	    "menu %s", m ? m : "");
+	CHECKF(m != NULL && strstr(m, "\niab      c\t") != NULL, "menu %s",
+	    m ? m : "");
+	CHECKF(t != NULL &&
+	           strcmp(t, "Name    Age     City\n        indented\n") == 0,
+	    "text %s", t ? t : "");
+	free(m);
+	free(t);
+}
+
+static const char *const own_names[] = {
+    "example.org", "www.example.org", "xn--e1afmkfd.xn--p1ai"};
+
+static const char *
+fake_mime(void *arg, const char *path)
+{
+	(void)arg;
+	if (strcmp(path, "/resume") == 0)
+		return "text/gemini";
+	if (strcmp(path, "/notes") == 0)
+		return "text/plain";
+	return NULL;
+}
+
+/*
+ * gemini:// links to the capsule's own names (at its public port or none)
+ * and gopher:// links to its own Gopher host and port are local: native
+ * items, and local footnotes in the text version.
+ */
+static void
+test_own_links(void)
+{
+	struct render_opts o = opts;
+	char *m, *t;
+
+	o.host = "example.org";
+	o.names = own_names;
+	o.nnames = 3;
+	o.gemini_port = 1965;
+	o.mime_of = fake_mime;
+	o.self = "/en/index.gmi";
+	m = menu_of("=> gemini://example.org/gemlog/ Gemlog\n"
+	            "=> gemini://EXAMPLE.org.:1965/a.gmi#top A\n"
+	            "=> gemini://www.example.org/%D1%8F.txt Ya\n"
+	            "=> gemini://пример.рф/resume Resume\n"
+	            "=> //example.org/notes Notes\n"
+	            "=> gemini://example.org Root\n"
+	            "=> gopher://example.org:7070/1/en/ Gopher self\n"
+	            "=> gopher://example.org:7070/0/%25D1%258F.txt Twice\n"
+	            "=> gemini://example.org:1966/x.gmi Other port\n"
+	            "=> gemini://other.org/x.gmi Other host\n"
+	            "=> gopher://example.org/1/ Other gopher port\n"
+	            "=> gemini://example.org/a/../x.gmi Dots\n"
+	            "=> gemini://example.org/../../x.gmi Above\n",
+	    &o);
+	check_menu(m);
+	CHECK_STR(m,
+	    "1Gemlog\t/gemlog/\texample.org\t7070\r\n"
+	    "1A\t/a.gmi\texample.org\t7070\r\n"
+	    "0Ya\t/%D1%8F.txt\texample.org\t7070\r\n"
+	    "1Resume\t/resume\texample.org\t7070\r\n"
+	    "0Notes\t/notes\texample.org\t7070\r\n"
+	    "1Root\t/\texample.org\t7070\r\n"
+	    "1Gopher self\t/en/\texample.org\t7070\r\n"
+	    "0Twice\t/%D1%8F.txt\texample.org\t7070\r\n"
+	    "hOther port\tURL:gemini://example.org:1966/x.gmi\texample.org\t"
+	    "7070\r\n"
+	    "hOther host\tURL:gemini://other.org/x.gmi\texample.org\t7070\r\n"
+	    "1Other gopher port\t/\texample.org\t70\r\n"
+	    "1Dots\t/x.gmi\texample.org\t7070\r\n"
+	    "hAbove\tURL:gemini://example.org/../../x.gmi\texample.org\t"
+	    "7070\r\n"
+	    ".\r\n");
+	t = text_of("=> gemini://example.org/gemlog/ Gemlog\n"
+	            "=> gopher://example.org:7070/1/en/ G\n"
+	            "=> gemini://other.org/ O\n",
+	    &o);
+	CHECK_STR(t, "[1] Gemlog\n[2] G\n[3] O\n\n[1] /gemlog/\n[2] /en/\n"
+	             "[3] gemini://other.org/\n");
+	free(m);
+	free(t);
+	/* Without names (a capsule rendered alone) nothing is local. */
+	o.nnames = 0;
+	m = menu_of("=> gemini://example.org/gemlog/ Gemlog\n", &o);
+	CHECK(m != NULL && m[0] == 'h');
+	free(m);
+}
+
+/* A selector longer than the front accepts is never published. */
+static void
+test_long_selector(void)
+{
+	struct buf in = {0};
+	char *m;
+	int i;
+
+	/* 200 Cyrillic letters: 1,200 bytes percent-encoded. */
+	buf_addstr(&in, "=> ");
+	for (i = 0; i < 200; i++)
+		buf_addstr(&in, "\xd1\x8f");
+	buf_addstr(&in, ".txt Long\n=> ");
+	for (i = 0; i < 150; i++) /* 900 bytes: fine since 1,024 */
+		buf_addstr(&in, "\xd1\x8f");
+	buf_addstr(&in, ".txt Fits\n");
+	m = menu_of(in.data, &opts);
+	check_menu(m);
+	/* Shown as text, label and address, never as an item. */
+	CHECKF(m != NULL && strncmp(m, "iLong\t", 6) == 0 &&
+	           strstr(m, "\r\ni.txt)\t") != NULL,
+	    "menu %s", m ? m : "");
+	CHECKF(m != NULL && strstr(m, "\r\n0Fits\t/en/%D1%8F") != NULL,
+	    "menu %s", m ? m : "");
+	free(m);
 	buf_free(&in);
 }
 
@@ -651,8 +846,8 @@ test_links(void)
 	    "0a%20b.txt#frag\t/en/2026/a%20b.txt\tlocalhost\t7070\r\n"
 	    "IPic\t/en/2026/pic.JPG\tlocalhost\t7070\r\n"
 	    "ganim.gif\t/en/2026/anim.gif\tlocalhost\t7070\r\n"
-	    "ssong.ogg\t/en/2026/song.ogg\tlocalhost\t7070\r\n"
-	    "dpaper.pdf\t/en/2026/paper.pdf\tlocalhost\t7070\r\n"
+	    "9song.ogg\t/en/2026/song.ogg\tlocalhost\t7070\r\n"
+	    "9paper.pdf\t/en/2026/paper.pdf\tlocalhost\t7070\r\n"
 	    "hpage.html\t/en/2026/page.html\tlocalhost\t7070\r\n"
 	    "9blob.bin\t/en/2026/blob.bin\tlocalhost\t7070\r\n"
 	    "hExt\tURL:https://example.com/%D1%8F?q=1\tlocalhost\t7070\r\n"
@@ -690,7 +885,8 @@ test_controls(void)
 	CHECK(render_text(&b, in, sizeof(in) - 1, &opts) == 0);
 	t = buf_take(&b, NULL);
 	check_menu(m);
-	CHECK(m != NULL && strstr(m, "itext with tabs and nel csi\t") != NULL);
+	CHECK(m != NULL &&
+	      strstr(m, "itext    with    tabs and nel csi\t") != NULL);
 	CHECK(m != NULL && strstr(m, "ibad bytes \xef\xbf\xbd\xef\xbf\xbd and "
 	                             "a lone \xef\xbf\xbd byte\t"));
 	CHECK(m != NULL && strstr(m, "URL:https://example.com/%1B[2J\t"));
@@ -742,9 +938,15 @@ test_item_type(void)
 	CHECK(render_item_type("/a.webp") == 'I');
 	CHECK(render_item_type("/a.svg") == 'I');
 	CHECK(render_item_type("/a.htm") == 'h');
-	CHECK(render_item_type("/a.mp3") == 's');
-	CHECK(render_item_type("/a.flac") == 's');
-	CHECK(render_item_type("/a.odt") == 'd');
+	/* sacc knows neither 's' nor 'd', lynx shows 'd' as UNKN. */
+	CHECK(render_item_type("/a.mp3") == '9');
+	CHECK(render_item_type("/a.flac") == '9');
+	CHECK(render_item_type("/a.odt") == '9');
+	CHECK(render_item_type("/a.pdf") == '9');
+	CHECK(render_item_type("/book.djvu") == '9');
+	CHECK(render_item_type("/a.c") == '0');
+	CHECK(render_item_type("/a.css") == '0');
+	CHECK(render_item_type("/key.asc") == '0');
 	CHECK(render_item_type("/a.tar.gz") == '9');
 	CHECK(render_item_type("/v1.0/LICENSE") == '9');
 	CHECK(render_item_type("/.hidden") == '9');
@@ -824,6 +1026,10 @@ main(void)
 	RUN(test_headings);
 	RUN(test_prefixes);
 	RUN(test_preformatted);
+	RUN(test_pre_wide);
+	RUN(test_text_tabs);
+	RUN(test_own_links);
+	RUN(test_long_selector);
 	RUN(test_links);
 	RUN(test_controls);
 	RUN(test_structure);

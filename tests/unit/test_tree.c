@@ -6,11 +6,14 @@
  */
 #include <sys/stat.h>
 
+#include <fcntl.h>
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "tree.h"
 #include "unit.h"
 
@@ -18,7 +21,21 @@ static char top[] = "/tmp/kapsula-tree-XXXXXX";
 static char root[256];
 static char realroot[PATH_MAX]; /* warnings name resolved paths */
 static struct snapshot *snap;
-static char warnings[16384]; /* stderr of the last logged load */
+
+/* "Около двух лет назад девушек можно было увидеть на улице." */
+#define CP1251                                                                 \
+	"\xce\xea\xee\xeb\xee \xe4\xe2\xf3\xf5 \xeb\xe5\xf2 "                  \
+	"\xed\xe0\xe7\xe0\xe4 "                                                \
+	"\xe4\xe5\xe2\xf3\xf8\xe5\xea \xec\xee\xe6\xed\xee \xe1\xfb\xeb\xee "  \
+	"\xf3\xe2\xe8\xe4\xe5\xf2\xfc \xed\xe0 \xf3\xeb\xe8\xf6\xe5.\n"
+#define KOI8R                                                                  \
+	"\xef\xcb\xcf\xcc\xcf \xc4\xd7\xd5\xc8 \xcc\xc5\xd4 "                  \
+	"\xce\xc1\xda\xc1\xc4 "                                                \
+	"\xc4\xc5\xd7\xd5\xdb\xc5\xcb \xcd\xcf\xd6\xce\xcf \xc2\xd9\xcc\xcf "  \
+	"\xd5\xd7\xc9\xc4\xc5\xd4\xd8 \xce\xc1 \xd5\xcc\xc9\xc3\xc5.\n"
+#define RU_UTF8 "Около двух лет назад девушек можно было увидеть на улице.\n"
+static char warnings[16384];      /* stderr of the last logged load */
+static char load_warnings[16384]; /* the main tree's: test_programs */
 
 static void
 at(char *path, size_t size, const char *rel)
@@ -94,6 +111,27 @@ make_tree(void)
 	make_link("..", "misc/up2");
 	PUT("misc/bad\nname.gmi", "=> x injected\n");
 	make_link("nowhere.gmi", "misc/dangling.gmi");
+	/* Real capsules: legacy charsets, programs, extensionless names. */
+	make_dir("old");
+	PUT("old/cp1251.txt", CP1251);
+	PUT("old/koi8.txt", KOI8R);
+	make_dir("cgi-bin");
+	PUT("cgi-bin/hello.gmi", "# served by a CGI program\n");
+	make_dir("bin");
+	PUT("bin/tool", "\x7f"
+	                "ELF\x02\x01\x01\x00");
+	PUT("bin/run.txt", "#!/bin/sh\necho hi\n");
+	PUT("bin/exec.txt", "an executable text file\n");
+	PUT("bin/notes", "extensionless text\n");
+	{
+		char path[512];
+
+		at(path, sizeof(path), "bin/exec.txt");
+		chmod(path, 0755); /* the execute bit decides nothing */
+	}
+	make_dir("blog");
+	PUT("blog/2021-05-07", "# A post\n=> /resume Me\n");
+	PUT("resume", "# Résumé\n");
 }
 
 /* Runs a load with its warnings kept in `warnings` (and still shown). */
@@ -253,8 +291,201 @@ test_feeds(void)
 	CHECK(p != NULL && q != NULL && p < q); /* newest first */
 	CHECK(body_has("/en/feed.gmi",
 	    "=> /en/2026-03-04-second.gmi 2026-03-04 Second <post>\n"));
-	CHECK(tree_lookup(snap, "/ru/atom.xml") != NULL);
+	/* /ru/ has no dated page: no empty feed dated 1970. */
+	CHECK(tree_lookup(snap, "/ru/atom.xml") == NULL);
+	CHECK(tree_lookup(snap, "/ru/feed.gmi") == NULL);
 	CHECK(tree_lookup(snap, "/misc/atom.xml") == NULL);
+}
+
+/* Not UTF-8: the charset in the META, UTF-8 for Gopher. */
+static void
+test_legacy_charsets(void)
+{
+	const struct node *n = tree_lookup(snap, "/old/cp1251.txt");
+	const char *g;
+	size_t len;
+
+	CHECK_STR(header("/old/cp1251.txt"),
+	    "20 text/plain; charset=windows-1251\r\n");
+	CHECK_STR(header("/old/koi8.txt"), "20 text/plain; charset=koi8-r\r\n");
+	/* Gemini gets the bytes as they are, Gopher gets UTF-8. */
+	CHECK(body_has("/old/cp1251.txt", CP1251));
+	g = n ? node_gopher(n, 0, &len) : NULL;
+	CHECK(g != NULL && len == strlen(RU_UTF8) &&
+	      memcmp(g, RU_UTF8, len) == 0);
+	n = tree_lookup(snap, "/old/koi8.txt");
+	g = n ? node_gopher(n, 0, &len) : NULL;
+	CHECK(g != NULL && len == strlen(RU_UTF8) &&
+	      memcmp(g, RU_UTF8, len) == 0);
+}
+
+/* Binaries, #! scripts and cgi-bin/ are not served; one line says so. */
+static void
+test_programs(void)
+{
+	const char *p, *line = "root: 3 programs not served (binaries, #! "
+	                       "scripts, cgi-bin folders; kapsula -n lists "
+	                       "them)\n";
+
+	CHECK(tree_lookup(snap, "/bin/tool") == NULL);
+	CHECK(tree_lookup(snap, "/bin/run.txt") == NULL);
+	CHECK(tree_lookup(snap, "/cgi-bin/") == NULL);
+	CHECK(tree_lookup(snap, "/cgi-bin/hello.gmi") == NULL);
+	CHECK(tree_lookup(snap, "/bin/exec.txt") != NULL);
+	CHECK(tree_lookup(snap, "/bin/notes") != NULL);
+	p = strstr(load_warnings, line);
+	CHECKF(p != NULL && strstr(p + strlen(line), "program") == NULL,
+	    "want one line \"...%s\" in:\n%s", line, load_warnings);
+	CHECK(strstr(load_warnings, "bin/tool") == NULL);
+	CHECK(strstr(load_warnings, "no extension") == NULL);
+}
+
+static void
+test_glob(void)
+{
+	CHECK(tree_glob("/blog/*", "/blog/2021-05-07"));
+	CHECK(!tree_glob("/blog/*", "/blog/2021/05"));
+	CHECK(tree_glob("/blog/**", "/blog/2021/05"));
+	CHECK(tree_glob("/**/README", "/a/b/README"));
+	CHECK(tree_glob("/**/README", "/README") == 0); /* "/" then "/README" */
+	CHECK(tree_glob("/**README", "/README"));
+	CHECK(tree_glob("/*.gmi", "/a.gmi"));
+	CHECK(!tree_glob("/*.gmi", "/en/a.gmi"));
+	CHECK(tree_glob("/a*b*c", "/aXbYc"));
+	CHECK(!tree_glob("/resume", "/resume2"));
+}
+
+/*
+ * [types]: the most specific pattern decides; gemtext typed this way is
+ * rendered for Gopher; -n names each program and each untyped file.
+ */
+static void
+test_types(void)
+{
+	static const unsigned ports[] = {70};
+	struct type_rule rules[] = {
+	    {.pattern = "/blog/*", .mime = "text/plain"},
+	    {.pattern = "/blog/2021-*", .mime = "text/gemini"},
+	    {.pattern = "/**", .mime = "text/markdown"},
+	    {.pattern = "/resume", .mime = "text/gemini", .lang = "en"},
+	};
+	struct tree_opts o = {
+	    .root = root,
+	    .hostname = "localhost",
+	    .gemini_port = 1965,
+	    .gopher_host = "localhost",
+	    .gopher_ports = ports,
+	    .nviews = 1,
+	    .max_file = 1 << 20,
+	    .types = rules,
+	    .ntypes = 3, /* first without the catch-all: untyped files show */
+	    .list = 1,
+	};
+	struct snapshot *s;
+	const struct node *n;
+	char err[512];
+	size_t len;
+	const char *g;
+
+	rules[2] = rules[3];
+	if ((s = load_logged(&o, 0, err, sizeof(err))) == NULL) {
+		CHECKF(0, "load: %s", err);
+		return;
+	}
+	n = tree_lookup(s, "/blog/2021-05-07");
+	CHECK(n != NULL && strcmp(n->mime, "text/gemini") == 0);
+	g = n ? node_gopher(n, 0, &len) : NULL;
+	CHECKF(g != NULL && strstr(g, "1Me\t/resume\t") != NULL, "menu %s",
+	    g ? g : "");
+	CHECK(tree_lookup(s, "/blog/2021-05-07.txt") != NULL);
+	n = tree_lookup(s, "/resume");
+	CHECK(n != NULL &&
+	      strncmp(n->reply, "20 text/gemini; charset=utf-8; lang=en\r\n",
+	          40) == 0);
+	CHECK(
+	    warned(realroot, "bin/tool", "a binary (programs are not served)"));
+	CHECK(warned(
+	    realroot, "bin/run.txt", "a script (programs are not served)"));
+	CHECK(warned(
+	    realroot, "cgi-bin", "a cgi-bin folder (programs are not served)"));
+	CHECKF(strstr(warnings, "/bin/notes: no extension: served as "
+	                        "application/octet-stream") != NULL,
+	    "warnings:\n%s", warnings);
+	CHECK(strstr(warnings, "2021-05-07: no extension") == NULL);
+	snapshot_unref(s);
+	/* A broader pattern types everything else, but loses to these. */
+	rules[2].pattern = "/**";
+	rules[2].mime = "text/markdown";
+	rules[2].lang = NULL;
+	rules[3] = (struct type_rule){
+	    .pattern = "/resume", .mime = "text/gemini", .lang = "en"};
+	o.ntypes = 4;
+	if ((s = load_logged(&o, 0, err, sizeof(err))) == NULL) {
+		CHECKF(0, "load: %s", err);
+		return;
+	}
+	n = tree_lookup(s, "/bin/notes");
+	CHECK(n != NULL && strcmp(n->mime, "text/markdown") == 0);
+	n = tree_lookup(s, "/blog/2021-05-07");
+	CHECK(n != NULL && strcmp(n->mime, "text/gemini") == 0);
+	n = tree_lookup(s, "/blog/2021-05-07.txt");
+	CHECK(n != NULL && strcmp(n->mime, "text/plain") == 0); /* derived */
+	n = tree_lookup(s, "/resume");
+	CHECK(n != NULL && strcmp(n->mime, "text/gemini") == 0);
+	CHECK(strstr(warnings, "no extension") == NULL);
+	snapshot_unref(s);
+}
+
+/* A name past what either protocol can ask for is named at load. */
+static void
+test_long_names(void)
+{
+	static const unsigned ports[] = {70};
+	struct tree_opts o = {
+	    .hostname = "example.org",
+	    .gemini_port = 1965,
+	    .gopher_host = "example.org",
+	    .gopher_ports = ports,
+	    .nviews = 1,
+	    .max_file = 1 << 20,
+	};
+	char dir[PATH_MAX], path[PATH_MAX], err[512];
+	struct snapshot *s;
+	size_t i, n;
+
+	snprintf(dir, sizeof(dir), "%s/long", top);
+	mkdir(dir, 0755);
+	n = (size_t)snprintf(path, sizeof(path), "%s/", dir);
+	/* 100 Cyrillic letters: 200 bytes, 600 percent-encoded. */
+	for (i = 0; i < 100; i++)
+		n += (size_t)snprintf(path + n, sizeof(path) - n, "я");
+	mkdir(path, 0755);
+	n += (size_t)snprintf(path + n, sizeof(path) - n, "/");
+	for (i = 0; i < 67; i++)
+		n += (size_t)snprintf(path + n, sizeof(path) - n, "я");
+	/* "/" 600 "/" 402 ".gmi": a 1,008-byte selector, fine for Gopher;
+	   "gemini://example.org" before it: 1,028 bytes, too long. */
+	snprintf(path + n, sizeof(path) - n, ".gmi");
+	if (creat(path, 0644) == -1)
+		exit(1);
+	/* Three letters more and ".txt": a 1,026-byte selector. */
+	snprintf(path + n, sizeof(path) - n, "яяя.txt");
+	if (creat(path, 0644) == -1)
+		exit(1);
+	o.root = dir;
+	if ((s = load_logged(&o, 0, err, sizeof(err))) == NULL) {
+		CHECKF(0, "load: %s", err);
+		return;
+	}
+	CHECKF(strstr(warnings, ".gmi: its Gemini URL would be 1028 bytes, "
+	                        "more than 1024") != NULL &&
+	           strstr(warnings, ".gmi: its Gopher selector") == NULL &&
+	           strstr(warnings, "я.txt: its Gopher selector would be 1026 "
+	                            "bytes, more than 1024") != NULL &&
+	           strstr(warnings,
+	               "я.txt: its Gemini URL would be 1046 bytes") != NULL,
+	    "warnings:\n%s", warnings);
+	snapshot_unref(s);
 }
 
 static void
@@ -395,12 +626,18 @@ main(void)
 		printf("FAIL tree_load: %s\n", err);
 		return 1;
 	}
+	memcpy(load_warnings, warnings, sizeof(load_warnings));
 	RUN(test_headers);
 	RUN(test_folders);
 	RUN(test_never_loaded);
 	RUN(test_symlink_warnings);
 	RUN(test_text_versions);
 	RUN(test_feeds);
+	RUN(test_legacy_charsets);
+	RUN(test_programs);
+	RUN(test_glob);
+	RUN(test_types);
+	RUN(test_long_names);
 	RUN(test_missing_root);
 	RUN(test_root_is_file);
 	snapshot_unref(snap);
