@@ -245,6 +245,9 @@ base_opts(struct render_opts *ro, const struct tree_opts *to)
 {
 	memset(ro, 0, sizeof(*ro));
 	ro->host = to->gopher_host;
+	/* The text version is one for every view: its gopher:// links to
+	   the first view's port are local (menus check their own). */
+	ro->port = to->nviews > 0 ? to->gopher_ports[0] : 0;
 	ro->width = RENDER_WIDTH;
 	ro->names = to->names;
 	ro->nnames = to->nnames;
