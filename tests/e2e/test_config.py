@@ -688,6 +688,9 @@ def _(c):
             pids = poll(lambda: len(workers(srv.proc.pid)) == 2 and
                         workers(srv.proc.pid), 5)
             check(pids, "workers: %r" % workers(srv.proc.pid))
+            # Just forked, a worker is root until it drops: let it finish.
+            poll(lambda: all(status_of(q)["NoNewPrivs"] == "1"
+                             for q in pids), 3)
             parent = status_of(srv.proc.pid)
             for pid in pids:
                 st = status_of(pid)
@@ -745,7 +748,13 @@ def _(c):
         new = poll(lambda: [p for p in workers(srv.proc.pid)
                             if p not in pids], 5)
         check(new, "no replacement worker")
-        st = status_of(new[0])
+
+        # A worker just forked is still root until it drops: wait for it
+        # to be ready (it serves), then read what it became.
+        def ready():
+            st = status_of(new[0])
+            return st["NoNewPrivs"] == "1" and st
+        st = poll(ready, 3) or status_of(new[0])
         check(st["Uid"].split()[0] == "65534" and st["NoNewPrivs"] == "1",
               "the replacement runs as %s, NoNewPrivs %s" % (
                   st["Uid"], st["NoNewPrivs"]))
