@@ -13,10 +13,13 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Debian's libunistring ships no .pc file; fall back to plain -l.
 UNI_CFLAGS := $(shell pkg-config --cflags libunistring 2>/dev/null)
 UNI_LIBS := $(shell pkg-config --libs libunistring 2>/dev/null || echo -lunistring)
+# Nor does libstemmer-dev (Snowball): the same fallback.
+STEM_CFLAGS := $(shell pkg-config --cflags libstemmer 2>/dev/null)
+STEM_LIBS := $(shell pkg-config --libs libstemmer 2>/dev/null || echo -lstemmer)
 
 KCFLAGS	 = -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L \
-	   -D_DEFAULT_SOURCE $(PKG_CFLAGS) $(UNI_CFLAGS)
-KLIBS	 = $(PKG_LIBS) $(UNI_LIBS)
+	   -D_DEFAULT_SOURCE $(PKG_CFLAGS) $(UNI_CFLAGS) $(STEM_CFLAGS)
+KLIBS	 = $(PKG_LIBS) $(UNI_LIBS) $(STEM_LIBS) -lm
 
 ifeq ($(SANITIZE),1)
 BUILD	 := build/san

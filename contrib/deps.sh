@@ -3,7 +3,7 @@
 # "build": compiler and libraries; "check": also the real clients the tests
 # drive. Does nothing when all are present; names what is missing otherwise.
 set -u
-build="gcc make pkg-config openssl libevent-dev libssl-dev libunistring-dev libidn2-dev libseccomp-dev libinih-dev libuchardet-dev"
+build="gcc make pkg-config openssl libevent-dev libssl-dev libunistring-dev libidn2-dev libseccomp-dev libinih-dev libuchardet-dev libstemmer-dev"
 check="$build python3 python3-feedparser curl tmux lynx amfora bombadillo sacc gopher libxml2-utils procps"
 case "${1:-build}" in
 build) want=$build ;;
