@@ -350,6 +350,23 @@ set_port(struct reader *r, unsigned *dst, const char *key, const char *value)
 	return 0;
 }
 
+static int on_off(const char *);
+
+static int
+set_search(struct reader *r, struct capsule_conf *cc, const char *value)
+{
+	int v = on_off(value);
+
+	if (cc->line_search != 0)
+		conf_error(r->c, r->line, "search is set twice");
+	else if (v == -1)
+		conf_error(r->c, r->line, "search: %s is not on or off", value);
+	else
+		cc->no_search = !v;
+	cc->line_search = r->line;
+	return 0;
+}
+
 static int
 capsule_key(struct reader *r, const char *key, const char *value)
 {
@@ -369,6 +386,8 @@ capsule_key(struct reader *r, const char *key, const char *value)
 		return set_string(
 		    r, key[0] == 'c' ? &cc->cert : &cc->key, key, value);
 	}
+	if (strcmp(key, "search") == 0)
+		return set_search(r, cc, value);
 	if (strcmp(key, "public-port") == 0)
 		return set_port(r, &cc->public_port, key, value);
 	if (strcmp(key, "gopher-port") == 0)

@@ -53,6 +53,8 @@ struct capsule_conf {
 	char *cert;           /* NULL: certs/<name>.crt */
 	char *key;
 	char *author;
+	int no_search; /* "search = off": no index, no search pages */
+	int line_search;
 	struct listen_spec gemini[LISTEN_MAX];
 	size_t ngemini;
 	struct listen_spec gopher[LISTEN_MAX];

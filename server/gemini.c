@@ -13,6 +13,8 @@
 #include "gen.h"
 #include "name.h"
 #include "net.h"
+#include "search.h"
+#include "searchpage.h"
 #include "tree.h"
 #include "uri.h"
 
@@ -129,13 +131,61 @@ redirect_to_dir(struct conn *c, const struct uri *u)
 	buf_free(&b);
 }
 
+/*
+ * A search page: without a query, 10 asks for one in the folder's
+ * language; with one, the results page, made for this request.
+ */
+static void
+gemini_search(
+    struct conn *c, const struct uri *u, const char *scope, unsigned page)
+{
+	const struct search *x = c->cap->snap->search;
+	char q[SEARCH_QUERY_MAX + 1], text[512], lang[64];
+	enum search_status st = SEARCH_EMPTY;
+	struct buf b = {0};
+	char *p;
+	size_t len;
+	long n = 0;
+
+	if (u->has_query)
+		n = searchpage_decode(u->query, strlen(u->query), q, sizeof(q));
+	if (n == -1)
+		st = SEARCH_TOO_LONG;
+	else if (n > 0)
+		st = SEARCH_OK;
+	if (st == SEARCH_OK) {
+		searchpage_lang(x, scope, lang, sizeof(lang));
+		buf_printf(
+		    &b, "20 text/gemini; charset=utf-8; lang=%s\r\n", lang);
+		st = searchpage_results(&b, x, scope, page, q, (size_t)n);
+	}
+	if (st == SEARCH_OK) {
+		p = buf_take(&b, &len);
+		conn_reply_own(c, ST_SUCCESS, p, len);
+		return;
+	}
+	buf_free(&b);
+	if (st == SEARCH_NOMEM) {
+		gemini_error(c, ST_TEMP_FAILURE, "Server out of memory");
+		return;
+	}
+	if (st == SEARCH_EMPTY) {
+		searchpage_prompt(x, scope, text, sizeof(text));
+		gemini_reply(c, ST_INPUT, "%s", text);
+		return;
+	}
+	searchpage_refusal(x, scope, st, text, sizeof(text));
+	gemini_reply(c, ST_BAD_REQUEST, "%s", text);
+}
+
 static void
 gemini_handle(struct conn *c, const char *line, size_t len)
 {
 	const struct node *n;
 	const char *why = NULL;
 	struct uri u;
-	unsigned want;
+	unsigned want, page;
+	char scope[8];
 	int port;
 
 	if (len > GEMINI_REQ_MAX) {
@@ -170,6 +220,11 @@ gemini_handle(struct conn *c, const char *line, size_t len)
 	}
 	if (tree_folder(c->cap->snap, u.path) != NULL) {
 		redirect_to_dir(c, &u);
+		return;
+	}
+	/* Last: a real file or folder at a search path wins. */
+	if (search_path(c->cap->snap->search, u.path, scope, &page)) {
+		gemini_search(c, &u, scope, page);
 		return;
 	}
 	gemini_reply(c, ST_NOT_FOUND, "Not found: %s", u.path);

@@ -160,6 +160,7 @@ load_content(struct gen *g, size_t i, const struct gen_opts *o)
 	    .types = cc->types,
 	    .ntypes = cc->ntypes,
 	    .list = o->check_only,
+	    .search = !cc->no_search,
 	};
 	char err[PATH_MAX + 256];
 	static gid_t saved[NGROUPS_MAX];

@@ -4,6 +4,7 @@
  * type-3 menus; URL: selectors get a small HTML redirect page.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 #include "gen.h"
 #include "net.h"
 #include "render.h"
+#include "search.h"
+#include "searchpage.h"
 #include "tree.h"
 #include "uri.h"
 #include "version.h"
@@ -179,6 +182,116 @@ find(const struct conn *c, const char *path)
 	return tree_folder(c->cap->snap, path);
 }
 
+static int
+is_search(void *arg, const char *path)
+{
+	const struct snapshot *s = arg;
+	unsigned page;
+	char lang[8];
+
+	return search_path(s->search, path, lang, &page) &&
+	       tree_lookup(s, path) == NULL && tree_folder(s, path) == NULL;
+}
+
+static int
+is_folder(void *arg, const char *path)
+{
+	return tree_folder(arg, path) != NULL;
+}
+
+/*
+ * A search over Gopher: the results page rendered as a menu like every
+ * page (type-1 items, snippets as wrapped info lines), made for this
+ * request; no words get a type-3 line that asks for them.
+ */
+static void
+gopher_search(struct conn *c, const char *path, const char *scope,
+    unsigned page, const char *q, size_t qlen)
+{
+	const struct snapshot *s = c->cap->snap;
+	struct render_opts o = {
+	    .host = adv_host(c),
+	    .port = adv_port(c),
+	    .self = path,
+	    .width = RENDER_WIDTH,
+	    .is_folder = is_folder,
+	    .is_search = is_search,
+	    .arg = (void *)(uintptr_t)s,
+	};
+	struct buf g = {0}, m = {0};
+	enum search_status st;
+	char text[512], *p;
+	size_t len;
+
+	st = searchpage_results(&g, s->search, scope, page, q, qlen);
+	if (st == SEARCH_OK && render_menu(&m, g.data, g.len, &o) == -1)
+		st = SEARCH_NOMEM;
+	buf_free(&g);
+	if (st == SEARCH_OK) {
+		p = buf_take(&m, &len);
+		conn_reply_own(c, ST_SUCCESS, p, len);
+		return;
+	}
+	buf_free(&m);
+	if (st == SEARCH_NOMEM) {
+		gopher_error(c, ST_TEMP_FAILURE, "Server out of memory");
+		return;
+	}
+	searchpage_refusal(s->search, scope, st, text, sizeof(text));
+	gopher_error(c, st == SEARCH_EMPTY ? ST_INPUT : ST_BAD_REQUEST, text);
+}
+
+/*
+ * "selector TAB words" from a type-7 item, or "selector?words" from a
+ * results page's link to the next one (percent-encoded there). Returns 0
+ * when path is no search page.
+ */
+static int
+try_search(struct conn *c, const char *path, const char *words, size_t wlen,
+    int encoded)
+{
+	char scope[8], q[SEARCH_QUERY_MAX + 1];
+	unsigned page;
+	long n;
+
+	if (!is_search(c->cap->snap, path))
+		return 0;
+	if (encoded) {
+		if ((n = searchpage_decode(words, wlen, q, sizeof(q))) == -1)
+			n = SEARCH_QUERY_MAX + 1;
+	} else {
+		n = (long)wlen;
+		if (wlen <= SEARCH_QUERY_MAX)
+			memcpy(q, words, wlen);
+	}
+	search_path(c->cap->snap->search, path, scope, &page);
+	if (n > SEARCH_QUERY_MAX) {
+		char text[512];
+
+		searchpage_refusal(c->cap->snap->search, scope, SEARCH_TOO_LONG,
+		    text, sizeof(text));
+		gopher_error(c, ST_BAD_REQUEST, text);
+		return 1;
+	}
+	gopher_search(c, path, scope, page, q, (size_t)n);
+	return 1;
+}
+
+/* "/ru/search?words": the path before the '?', the words after it. */
+static int
+try_search_link(struct conn *c, const char *sel, size_t sellen)
+{
+	const char *qm = memchr(sel, '?', sellen), *why;
+	char path[URI_MAX + 1];
+
+	if (qm == NULL || c->cap->snap->search == NULL ||
+	    uri_normalize_path(
+	        sel, (size_t)(qm - sel), path, sizeof(path), &why) == -1)
+		return 0;
+	conn_set_logpath(c, path);
+	return try_search(c, path, qm + 1, sellen - (size_t)(qm - sel) - 1, 1);
+}
+
 /* A line ends at LF (CR LF, or a bare LF), or where the client half-closed. */
 static long
 gopher_frame(const char *req, size_t len, int eof)
@@ -197,9 +310,9 @@ static void
 gopher_handle(struct conn *c, const char *line, size_t len)
 {
 	char sel[SELECTOR_MAX + 1], path[URI_MAX + 1];
-	const char *tab, *why, *data, *plus = NULL;
+	const char *tab, *why, *data, *plus = NULL, *words;
 	const struct node *n;
-	size_t sellen, dlen;
+	size_t sellen, dlen, wlen;
 	char kind = 0;
 
 	if (len > GOPHER_REQ_MAX) {
@@ -210,6 +323,9 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 	sellen = tab ? (size_t)(tab - line) : len;
 	if (tab != NULL)
 		plus = memchr(tab + 1, '\t', len - sellen - 1);
+	/* A type-7 item's words come after the tab, up to a Gopher+ tab. */
+	words = tab ? tab + 1 : line + len;
+	wlen = plus ? (size_t)(plus - words) : (size_t)(line + len - words);
 	plus = plus ? plus + 1 : tab ? tab + 1 : NULL;
 	/* The Gopher+ field is one character, the last of the line. */
 	if (plus != NULL && plus + 1 == line + len &&
@@ -225,8 +341,10 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 		return;
 	}
 	if (sellen > SELECTOR_MAX) {
-		gopher_error(
-		    c, ST_BAD_REQUEST, "Selector longer than 1024 bytes");
+		/* A results page's link carries its query: it may be long. */
+		if (!try_search_link(c, line, sellen))
+			gopher_error(c, ST_BAD_REQUEST,
+			    "Selector longer than 1024 bytes");
 		return;
 	}
 	if (tab != NULL && len - sellen - 1 > GOPHER_QUERY_MAX + 2) {
@@ -247,6 +365,10 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 		return;
 	}
 	if ((n = find(c, path)) == NULL) {
+		/* Last: a real file or folder at a search path wins. */
+		if (try_search(c, path, words, wlen, 0) ||
+		    try_search_link(c, sel, sellen))
+			return;
 		gopher_error_at(c, ST_NOT_FOUND, "Not found", path);
 		return;
 	}

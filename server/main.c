@@ -30,7 +30,7 @@ struct flags {
 	const char *gopher_host;
 	const char *user;
 	long gopher_port, public_port, timeout, max_conns, workers;
-	int log_ip, sandbox;
+	int log_ip, sandbox, search;
 	int other; /* a flag besides -c and -n was given */
 };
 
@@ -49,7 +49,7 @@ usage(FILE *f)
 	    "[--timeout SECONDS] [--max-conns N]\n"
 	    "               [--log-ip[=off|truncated|full]] [--user NAME] "
 	    "[--workers N]\n"
-	    "               [--sandbox on|off]\n"
+	    "               [--sandbox on|off] [--search on|off]\n"
 	    "       kapsula --help | --version\n"
 	    "\n"
 	    "  -c FILE             read the configuration file "
@@ -91,6 +91,7 @@ usage(FILE *f)
 	    "most 16)\n"
 	    "  --sandbox on|off    chroot, uid drop, Landlock and seccomp "
 	    "for workers (on)\n"
+	    "  --search on|off     search pages and their index (on)\n"
 	    "  --help, --version\n"
 	    "\n"
 	    "SIGHUP reloads configuration, certificates and content; "
@@ -143,6 +144,7 @@ parse_args(int argc, char **argv, struct flags *f, int *check)
 	    {"user", required_argument, NULL, 'u'},
 	    {"workers", required_argument, NULL, 'w'},
 	    {"sandbox", required_argument, NULL, 's'},
+	    {"search", required_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, '?' + 256},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -229,6 +231,15 @@ parse_args(int argc, char **argv, struct flags *f, int *check)
 			}
 			f->sandbox = strcmp(optarg, "on") == 0 ? 1 : 0;
 			break;
+		case 'S':
+			if (strcmp(optarg, "on") != 0 &&
+			    strcmp(optarg, "off") != 0) {
+				fprintf(
+				    stderr, "kapsula: --search: on or off\n");
+				exit(2);
+			}
+			f->search = strcmp(optarg, "on") == 0 ? 1 : 0;
+			break;
 		case '?' + 256:
 			usage(stdout);
 			exit(0);
@@ -293,6 +304,7 @@ conf_from_flags(void *arg)
 	set(c, &cc->gopher_host, f->gopher_host);
 	cc->gopher_port = (unsigned)f->gopher_port;
 	cc->public_port = (unsigned)f->public_port;
+	cc->no_search = !f->search;
 	for (i = 0; i < f->naliases; i++)
 		conf_add_alias(c, cc, f->aliases[i], 0);
 	for (i = 0; i < f->ngemini; i++)
@@ -321,7 +333,7 @@ conf_from_file(void *arg)
 int
 main(int argc, char **argv)
 {
-	struct flags f = {.sandbox = 1};
+	struct flags f = {.sandbox = 1, .search = 1};
 	struct proc_opts o = {0};
 	int rc;
 

@@ -32,6 +32,7 @@
 #include "net.h"
 #include "proc.h"
 #include "sandbox.h"
+#include "search.h"
 #include "tls.h"
 #include "tree.h"
 #include "version.h"
@@ -579,6 +580,7 @@ announce(const struct parent *p)
 	const struct gen *g = p->gen;
 	const struct capsule *cap;
 	const struct gen_listener *gl;
+	struct search_stats ss;
 	size_t i, j;
 	int v6;
 
@@ -599,9 +601,18 @@ announce(const struct parent *p)
 	for (i = 0; i < g->ncaps; i++) {
 		cap = &g->caps[i];
 		v6 = strchr(cap->cc->name, ':') != NULL; /* [::1] in a URL */
-		log_warn("capsule %s: serving %s (%zu paths, %zu KiB)",
+		log_warn("capsule %s: serving %s (%zu paths, %zu KiB)%s",
 		    cap->cc->uname, cap->cc->root, cap->snap->n,
-		    (cap->snap->bytes + 1023) / 1024);
+		    (cap->snap->bytes + 1023) / 1024,
+		    cap->snap->search ? "" : ", search off");
+		if (cap->snap->search != NULL) {
+			search_stats(cap->snap->search, &ss);
+			log_warn(
+			    "  search index: %zu pages, %zu terms, %zu KiB "
+			    "for %zu KiB of text",
+			    ss.docs, ss.terms, (ss.bytes + 1023) / 1024,
+			    (ss.text + 1023) / 1024);
+		}
 		if (cap->ctx != NULL) {
 			log_warn("  gemini://%s%s%s:%u/", v6 ? "[" : "",
 			    cap->cc->name, v6 ? "]" : "", cap->feed_port);

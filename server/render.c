@@ -476,6 +476,62 @@ out:
 	return rc;
 }
 
+/* The query of a link, as written, without its fragment; NULL if none. */
+static const char *
+link_query(const char *u, size_t n, size_t *qlen)
+{
+	const char *q = memchr(u, '?', n), *h;
+
+	if (q == NULL)
+		return NULL;
+	q++;
+	h = memchr(q, '#', (size_t)(u + n - q));
+	*qlen = (size_t)((h ? h : u + n) - q);
+	return q;
+}
+
+/*
+ * A link to a search page is Gopher's search item (type 7): the client
+ * asks for the words and sends "selector TAB words". With a query the
+ * link already says what to look for: a menu of results, whose selector
+ * carries the query after a '?', every byte outside printable ASCII
+ * (and a space, a tab) escaped.
+ */
+static int
+search_item(struct sink *k, const struct gmi_line *l, const char *path,
+    const char *label, size_t labellen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *q;
+	struct buf sel = {0};
+	size_t qlen = 0, i;
+	unsigned char c;
+	int rc = -1;
+
+	if (uri_encode_path(&sel, path) == -1)
+		goto out;
+	q = link_query(l->url, l->urllen, &qlen);
+	for (i = 0; q != NULL && i < qlen; i++) {
+		c = (unsigned char)q[i];
+		if (i == 0)
+			buf_addch(&sel, '?');
+		if (c > 0x20 && c < 0x7f) {
+			buf_addch(&sel, (char)c);
+		} else {
+			buf_addch(&sel, '%');
+			buf_addch(&sel, hex[c >> 4]);
+			buf_addch(&sel, hex[c & 15]);
+		}
+	}
+	if (sel.oom)
+		goto out;
+	rc = render_item(
+	    k->out, qlen > 0 ? '1' : '7', label, labellen, sel.data, k->o);
+out:
+	buf_free(&sel);
+	return rc;
+}
+
 /* The item type of a local path: its node's type when the tree has it. */
 static char
 local_item_type(const struct render_opts *o, const char *path)
@@ -497,6 +553,8 @@ menu_local_path(struct sink *k, const struct gmi_line *l, char *path,
 	struct buf sel = {0};
 	int rc = -1;
 
+	if (k->o->is_search != NULL && k->o->is_search(k->o->arg, path))
+		return search_item(k, l, path, label, labellen);
 	if (k->o->is_folder != NULL && path[strlen(path) - 1] != '/' &&
 	    k->o->is_folder(k->o->arg, path))
 		strcat(path, "/"); /* room kept by the callers */
@@ -694,10 +752,50 @@ text_version_item(struct sink *k)
 
 	if (uri_encode_path(&sel, k->o->text) == -1)
 		goto out;
-	if (render_item(k->out, '0', label, strlen(label), sel.data, k->o) ==
-	    -1)
+	rc = render_item(k->out, '0', label, strlen(label), sel.data, k->o);
+out:
+	buf_free(&sel);
+	return rc;
+}
+
+/* The text links to the search page itself (no query): one item, not two. */
+static int
+links_to(const struct render_opts *o, const char *gmi, size_t len,
+    const char *target)
+{
+	char path[URI_MAX + 1];
+	struct gmi_parser gp;
+	struct gmi_line l;
+	size_t qlen;
+
+	gmi_init(&gp, gmi, len);
+	while (gmi_next(&gp, &l)) {
+		if (l.type != GMI_LINK || has_scheme(l.url, l.urllen) ||
+		    (l.urllen >= 2 && memcmp(l.url, "//", 2) == 0))
+			continue;
+		if (link_query(l.url, l.urllen, &qlen) != NULL && qlen > 0)
+			continue;
+		if (resolve_local(o, l.url, l.urllen, path, sizeof(path)) ==
+		        0 &&
+		    strcmp(path, target) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+search_menu_item(struct sink *k, const char *gmi, size_t len)
+{
+	const struct render_opts *o = k->o;
+	struct buf sel = {0};
+	int rc = -1;
+
+	if (links_to(o, gmi, len, o->search))
+		return 0;
+	if (uri_encode_path(&sel, o->search) == -1)
 		goto out;
-	rc = emit_line(k, "", "", 0);
+	rc = render_item(
+	    k->out, '7', o->search_label, strlen(o->search_label), sel.data, o);
 out:
 	buf_free(&sel);
 	return rc;
@@ -708,9 +806,16 @@ render_menu(
     struct buf *out, const char *gmi, size_t len, const struct render_opts *o)
 {
 	struct sink k;
+	size_t start = out->len;
 
 	sink_init(&k, out, o, 1);
 	if (o->text != NULL && text_version_item(&k) == -1)
+		return -1;
+	if (o->search != NULL && o->search_label != NULL &&
+	    search_menu_item(&k, gmi, len) == -1)
+		return -1;
+	/* The items above stand apart from the page's own lines. */
+	if (out->len > start && emit_line(&k, "", "", 0) == -1)
 		return -1;
 	if (render_body(&k, gmi, len) == -1)
 		return -1;

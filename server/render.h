@@ -29,6 +29,10 @@ struct render_opts {
 	/* The MIME type of the node at a decoded path, or NULL: it gives
 	   a local link its item type; may be NULL (by extension). */
 	const char *(*mime_of)(void *arg, const char *path);
+	/* 1 when a decoded path is a search page: a link to it becomes a
+	   type-7 item, or a type-1 item of results when it carries a
+	   query; may be NULL. */
+	int (*is_search)(void *arg, const char *path);
 	void *arg;
 	/* The capsule's names (A-labels) and public Gemini port: a link
 	   to gemini://NAME[:PORT]/ is local, as is one to gopher://host:port/
@@ -36,6 +40,10 @@ struct render_opts {
 	const char *const *names;
 	size_t nnames;
 	unsigned gemini_port;
+	/* The search page this menu offers as a type-7 item (root and
+	   language menus) unless its text links to it; NULL for none. */
+	const char *search;
+	const char *search_label;
 };
 
 /* The whole menu, every line CRLF-terminated, ending ".\r\n". */

@@ -3,6 +3,7 @@
  * listings for folders without index.gmi, plain-text versions, feeds per
  * language, and the Gopher rendering of every gemtext page.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include "feed.h"
 #include "mime.h"
 #include "render.h"
+#include "search.h"
+#include "searchpage.h"
 #include "tree.h"
 #include "uri.h"
 
@@ -254,10 +257,54 @@ base_opts(struct render_opts *ro, const struct tree_opts *to)
 	ro->gemini_port = to->gemini_port;
 }
 
+/* A search page, unless a real file or folder holds its path. */
+static int
+is_search(void *arg, const char *path)
+{
+	const struct snapshot *s = arg;
+	unsigned page;
+	char lang[8];
+
+	return search_path(s->search, path, lang, &page) &&
+	       tree_lookup(s, path) == NULL && tree_folder(s, path) == NULL;
+}
+
+/*
+ * The root and language menus offer their search page: self is the
+ * page's index.gmi path; sets o->search to the search path in want.
+ */
+static void
+offer_search(const struct snapshot *s, const char *self, struct render_opts *o,
+    char *want, size_t wantsz, char *label, size_t labelsz)
+{
+	const char *lang = lang_from_path(self), *slash;
+	char scope[8] = "";
+	size_t n;
+
+	if (s->search == NULL)
+		return;
+	slash = strrchr(self, '/');
+	if (strcmp(slash, "/index.gmi") != 0)
+		return;
+	n = (size_t)(slash - self);
+	if (n == 0)
+		lang = NULL;
+	else if (lang == NULL || n != strlen(lang) + 1)
+		return; /* deeper than a language folder */
+	if (lang != NULL)
+		snprintf(scope, sizeof(scope), "%s", lang);
+	snprintf(want, wantsz, "%s%s/search", *scope ? "/" : "", scope);
+	if (!is_search((void *)(uintptr_t)s, want))
+		return;
+	searchpage_label(s->search, scope, label, labelsz);
+	o->search = want;
+	o->search_label = label;
+}
+
 static int
 render_node(struct snapshot *s, struct node *n, const struct tree_opts *to)
 {
-	char self[URI_MAX * 2], text[URI_MAX * 2];
+	char self[URI_MAX * 2], text[URI_MAX * 2], want[32], label[128];
 	struct render_opts o;
 	struct buf m = {0};
 	const char *body;
@@ -272,7 +319,9 @@ render_node(struct snapshot *s, struct node *n, const struct tree_opts *to)
 	o.text = tree_lookup(s, text) != NULL ? text : NULL;
 	o.is_folder = is_folder;
 	o.mime_of = mime_of;
+	o.is_search = is_search;
 	o.arg = s;
+	offer_search(s, self, &o, want, sizeof(want), label, sizeof(label));
 	body = body_of(n, &len);
 	if ((n->gopher = calloc(s->nviews, sizeof(*n->gopher))) == NULL)
 		return -1;

@@ -22,6 +22,7 @@
 #include "mime.h"
 #include "render.h"
 #include "status.h"
+#include "search.h"
 #include "tree.h"
 #include "uri.h"
 
@@ -593,6 +594,11 @@ tree_load(const struct tree_opts *o, char *err, size_t errsz)
 		    o->root, l.s->programs, l.s->programs == 1 ? "" : "s");
 	tree_sort(l.s);
 	warn_long_paths(l.s, o);
+	/* Before the derived pages: feeds and listings are not searched. */
+	if (o->search && (l.s->search = search_build(l.s, o->lang)) == NULL) {
+		snprintf(err, errsz, "out of memory while indexing for search");
+		goto err;
+	}
 	if (site_derive(l.s, o, err, errsz) == -1)
 		goto err;
 	return l.s;
@@ -622,6 +628,7 @@ snapshot_unref(struct snapshot *s)
 
 	if (s == NULL || --s->refs > 0)
 		return;
+	search_free(s->search); /* it points into the nodes */
 	for (i = 0; i < s->n; i++) {
 		free(s->nodes[i].path);
 		if (s->nodes[i].alias)

@@ -25,6 +25,7 @@ struct tree_opts {
 	const struct type_rule *types; /* [types NAME]: path globs → type */
 	size_t ntypes;
 	int list; /* -n: name each skipped program and untyped file */
+	int search; /* build the search index and offer search */
 };
 
 /* A node's Gopher bytes as one Gopher listener sends them. */
@@ -57,6 +58,7 @@ struct snapshot {
 	size_t cap;
 	size_t nviews;
 	size_t bytes; /* memory held by replies, for the start-up line */
+	struct search *search; /* NULL when search is off */
 };
 
 struct snapshot *tree_load(const struct tree_opts *, char *err, size_t);

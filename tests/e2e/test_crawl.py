@@ -81,9 +81,23 @@ def is_local(url, port):
             (u.port or 1965) == port)
 
 
+# A word of every index page: what the crawl types into search prompts.
+SEARCH_WORD = "2008"
+
+
+def is_search(url):
+    """The capsule's search pages: a prompt (10), then results."""
+    path = urllib.parse.urlsplit(url).path
+    return path in ("/search", "/en/search", "/ru/search")
+
+
 def gemini_get(port, url):
-    """Fetch url over Gemini, following at most one 31 on our own host."""
+    """Fetch url over Gemini, following at most one 31 on our own host;
+    a search prompt (10) is answered with SEARCH_WORD."""
     r = harness.gemini(port, (url + "\r\n").encode())
+    if r.status == "10" and is_search(url):
+        url = url + "?" + SEARCH_WORD
+        return harness.gemini(port, (url + "\r\n").encode()), url
     if r.status == "31":
         nxt = urllib.parse.urljoin(url, r.meta.strip())
         if not is_local(nxt, port):
@@ -106,13 +120,15 @@ def crawl(c):
             res["truncated"] = True
             break
         type_, sel, parent = queue.pop(0)
-        raw = gl.fetch(c.gport, sel)
+        # A search item (type 7) is asked a word every page has.
+        raw = gl.fetch(c.gport, sel + ("\t" + SEARCH_WORD
+                                       if type_ == "7" else ""))
         res["fetched"][(type_, sel)] = raw
         if not raw or gl.is_error(raw) or raw.timed_out:
             res["broken"].append("%s%s (from %s): %s" % (
                 type_, sel, parent, gl.describe(raw, 100)))
             continue
-        if type_ != "1":
+        if type_ not in ("1", "7"):
             continue
         items, problems = gl.parse_menu(raw)
         res["menus"][sel] = items
@@ -231,6 +247,8 @@ def t_gopher_links(c):
                 continue
             n += 1
             sel = urllib.parse.urlsplit(url).path or "/"
+            if is_search(url):
+                sel += "\t" + SEARCH_WORD
             raw = gl.fetch(c.gport, sel)
             if not raw or gl.is_error(raw):
                 bad.append("%s -> %s (selector %s): %s" % (

@@ -356,7 +356,9 @@ def t_follow_items(c):
                 queue.append(it.selector)
             elif it.selector not in seen:
                 seen.add(it.selector)
-                r = gl.fetch(c.port, it.selector)
+                # A search item (type 7) answers words with a menu.
+                r = gl.fetch(c.port, it.selector +
+                             ("\tword" if it.type == "7" else ""))
                 if not r or gl.is_error(r):
                     bad.append("%s (from %s): %s" % (
                         it.selector, sel, gl.describe(r)))

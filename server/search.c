@@ -1,0 +1,1264 @@
+/*
+ * search.c: the full-text index of one snapshot, built at load time, and
+ * the queries run on it: integer ids, one sorted, delta-coded posting run
+ * per term in one arena, so the index stays small beside the text.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libstemmer.h>
+#include <unicase.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
+#include <uniwbrk.h>
+
+#include "buf.h"
+#include "gemtext.h"
+#include "mime.h"
+#include "search.h"
+#include "tree.h"
+#include "wrap.h"
+
+#define BM25_K1 1.2
+#define BM25_B  0.75
+
+/*
+ * Weights, in halves of a plain word: a title counts three words, other
+ * headings two, preformatted text half of one (it is often code or art).
+ */
+#define W_PRE     1
+#define W_TEXT    2
+#define W_HEADING 4
+#define W_TITLE   6
+#define WTF_MAX   0xffff
+
+#define PARTS_MAX    8   /* parts of one hyphenated word */
+#define SNIPPET_MAX  280 /* bytes of a snippet before it is cut */
+#define SNIPPET_LEAD 100 /* bytes kept before the first match */
+
+/* Terms of pages in different languages never meet: a class byte leads. */
+enum { CLASS_EN = 'e', CLASS_RU = 'r', CLASS_OTHER = 'x' };
+
+struct search_norm {
+	struct sb_stemmer *en;
+	struct sb_stemmer *ru;
+};
+
+struct sdoc {
+	const char *path;
+	const char *lang; /* static, or the configuration's */
+	const char *body;
+	uint32_t bodylen;
+	uint32_t len;   /* terms, for BM25's length normalisation */
+	uint32_t title; /* offset of the title in body */
+	uint32_t titlelen;
+};
+
+struct sterm {
+	uint32_t str;   /* offset in strs: class byte, key, NUL */
+	uint32_t post;  /* offset in post */
+	uint32_t npost; /* pages that have it */
+};
+
+struct search {
+	struct sdoc *docs;
+	size_t ndocs;
+	double avgdl;
+	struct sterm *terms; /* sorted by their strings */
+	size_t nterms;
+	char *strs;
+	size_t strslen;
+	unsigned char *post; /* per page: varint doc delta, varint weight */
+	size_t postlen;
+	size_t text;
+	const char *langs[SEARCH_LANGS_MAX];
+	size_t nlangs;
+	const char *lang; /* of pages outside language folders */
+};
+
+/* ------------------------------------------------------------ words */
+
+struct search_norm *
+search_norm_new(void)
+{
+	struct search_norm *n;
+
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		return NULL;
+	n->en = sb_stemmer_new("english", "UTF_8");
+	n->ru = sb_stemmer_new("russian", "UTF_8");
+	if (n->en == NULL || n->ru == NULL) {
+		search_norm_free(n);
+		return NULL;
+	}
+	return n;
+}
+
+void
+search_norm_free(struct search_norm *n)
+{
+	if (n == NULL)
+		return;
+	sb_stemmer_delete(n->en);
+	sb_stemmer_delete(n->ru);
+	free(n);
+}
+
+static int
+lang_class(const char *lang)
+{
+	if (lang != NULL && strcmp(lang, "en") == 0)
+		return CLASS_EN;
+	if (lang != NULL && strcmp(lang, "ru") == 0)
+		return CLASS_RU;
+	return CLASS_OTHER;
+}
+
+/* Replaces the UTF-8 sequence from (2 or 3 bytes) by to, in place. */
+static size_t
+replace_seq(char *s, size_t n, const char *from, const char *to)
+{
+	size_t fl = strlen(from), tl = strlen(to), i, o = 0;
+
+	for (i = 0; i < n;) {
+		if (i + fl <= n && memcmp(s + i, from, fl) == 0) {
+			memcpy(s + o, to, tl);
+			o += tl;
+			i += fl;
+		} else {
+			s[o++] = s[i++];
+		}
+	}
+	return o;
+}
+
+/*
+ * NFC and full case folding (ЁЛКА and decomposed ё both give ёлка), one
+ * hyphen and one apostrophe for the several that texts use, then for
+ * Russian ё as е, then the language's Snowball stemmer.
+ */
+static int
+fold(struct search_norm *nm, int cls, const char *w, size_t n, char *out,
+    size_t outsz, int stem)
+{
+	uint8_t tmp[SEARCH_KEY_MAX * 2];
+	size_t len = sizeof(tmp);
+	struct sb_stemmer *st = NULL;
+	const sb_symbol *r;
+	uint8_t *f;
+	int rl;
+
+	if (n == 0 || n > SEARCH_KEY_MAX)
+		return -1;
+	f = u8_casefold((const uint8_t *)w, n, NULL, UNINORM_NFC, tmp, &len);
+	if (f == NULL)
+		return -1;
+	if (len >= outsz || len > SEARCH_KEY_MAX) {
+		if (f != tmp)
+			free(f);
+		return -1;
+	}
+	memcpy(out, f, len);
+	if (f != tmp)
+		free(f);
+	len = replace_seq(out, len, "\xe2\x80\x90", "-"); /* U+2010 */
+	len = replace_seq(out, len, "\xe2\x80\x91", "-"); /* U+2011 */
+	len = replace_seq(out, len, "\xe2\x80\x99", "'"); /* U+2019 */
+	len = replace_seq(out, len, "\xca\xbc", "'");     /* U+02BC */
+	if (cls == CLASS_RU)
+		len = replace_seq(out, len, "\xd1\x91", "\xd0\xb5"); /* ё */
+	out[len] = '\0';
+	if (stem && cls == CLASS_EN)
+		st = nm->en;
+	else if (stem && cls == CLASS_RU)
+		st = nm->ru;
+	if (st == NULL)
+		return (int)len;
+	if ((r = sb_stemmer_stem(st, (const sb_symbol *)out, (int)len)) == NULL)
+		return -1;
+	/* Copied out at once: the stemmer owns and reuses its buffer. */
+	rl = sb_stemmer_length(st);
+	if (rl <= 0 || (size_t)rl >= outsz)
+		return -1;
+	memcpy(out, r, (size_t)rl);
+	out[rl] = '\0';
+	return rl;
+}
+
+int
+search_key(struct search_norm *nm, const char *lang, const char *word, size_t n,
+    char *out, size_t outsz)
+{
+	return fold(nm, lang_class(lang), word, n, out, outsz, lang != NULL);
+}
+
+static int
+is_word(const char *s, size_t n)
+{
+	const uint8_t *p = (const uint8_t *)s, *end = p + n;
+	ucs4_t uc;
+
+	while (p < end) {
+		p += u8_mbtouc(&uc, p, (size_t)(end - p));
+		if (uc_is_alnum(uc))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+is_hyphen(const char *s, size_t n)
+{
+	return (n == 1 && s[0] == '-') ||
+	       (n == 3 && (memcmp(s, "\xe2\x80\x90", 3) == 0 ||
+	                      memcmp(s, "\xe2\x80\x91", 3) == 0));
+}
+
+/* Words joined by single hyphens, waiting to be handed on. */
+struct chain {
+	size_t start[PARTS_MAX];
+	size_t end[PARTS_MAX];
+	size_t n;
+	int hyphen; /* a hyphen follows the last part */
+};
+
+struct walk {
+	struct search_norm *nm;
+	int cls;
+	int stem;
+	const char *s;
+	search_term_fn fn;
+	void *arg;
+	char key[SEARCH_KEY_MAX + 1];
+};
+
+static int
+emit(struct walk *w, enum search_kind kind, size_t a, size_t b)
+{
+	int len;
+
+	len = fold(
+	    w->nm, w->cls, w->s + a, b - a, w->key, sizeof(w->key), w->stem);
+	if (len <= 0)
+		return 0; /* too long to be a word anyone types */
+	return w->fn(w->arg, w->key, (size_t)len, kind, a, b);
+}
+
+static int
+flush_chain(struct walk *w, struct chain *c)
+{
+	size_t i;
+	int rc;
+
+	if (c->n == 1)
+		rc = emit(w, SEARCH_WORD, c->start[0], c->end[0]);
+	else
+		for (i = 0, rc = 0; i < c->n && rc == 0; i++)
+			rc = emit(w, SEARCH_PART, c->start[i], c->end[i]);
+	if (rc == 0 && c->n > 1)
+		rc = emit(w, SEARCH_COMPOUND, c->start[0], c->end[c->n - 1]);
+	c->n = 0;
+	c->hyphen = 0;
+	return rc;
+}
+
+static int
+on_segment(struct walk *w, struct chain *c, size_t a, size_t b)
+{
+	if (is_word(w->s + a, b - a)) {
+		if (c->n > 0 && (!c->hyphen || c->n == PARTS_MAX) &&
+		    flush_chain(w, c) != 0)
+			return 1;
+		c->start[c->n] = a;
+		c->end[c->n] = b;
+		c->n++;
+		c->hyphen = 0;
+		return 0;
+	}
+	if (c->n > 0 && !c->hyphen && is_hyphen(w->s + a, b - a)) {
+		c->hyphen = 1;
+		return 0;
+	}
+	return c->n > 0 ? flush_chain(w, c) : 0;
+}
+
+static int
+walk_terms(struct search_norm *nm, int cls, int stem, const char *s, size_t n,
+    search_term_fn fn, void *arg)
+{
+	struct walk w = {nm, cls, stem, s, fn, arg, ""};
+	struct chain c = {.n = 0};
+	char small[512], *p = small;
+	size_t a = 0, i;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (n > sizeof(small) && (p = malloc(n)) == NULL)
+		return -1;
+	u8_wordbreaks((const uint8_t *)s, n, p);
+	for (i = 1; i <= n && rc == 0; i++) {
+		if (i < n && !p[i])
+			continue;
+		rc = on_segment(&w, &c, a, i);
+		a = i;
+	}
+	if (rc == 0 && c.n > 0)
+		rc = flush_chain(&w, &c);
+	if (p != small)
+		free(p);
+	return rc;
+}
+
+int
+search_terms(struct search_norm *nm, const char *lang, const char *s, size_t n,
+    search_term_fn fn, void *arg)
+{
+	return walk_terms(nm, lang_class(lang), lang != NULL, s, n, fn, arg);
+}
+
+/* ------------------------------------------------------------ building */
+
+struct bterm {
+	uint32_t str;
+	uint32_t last_doc; /* the page whose weight is in wtf, plus one */
+	uint32_t wtf;
+	uint32_t prev_doc; /* for the next delta */
+	uint32_t npost;
+	unsigned char *post;
+	size_t len;
+	size_t cap;
+};
+
+struct builder {
+	struct search *x;
+	struct search_norm *norm;
+	struct bterm *terms;
+	size_t nterms;
+	size_t cap;
+	uint32_t *slots; /* hash of terms: id + 1, 0 free */
+	size_t nslots;
+	struct buf strs;
+	uint32_t *seen; /* terms of the current page */
+	size_t nseen;
+	size_t capseen;
+	uint32_t doc;
+	uint32_t dl;
+	int weight;
+	int cls;
+	int oom;
+};
+
+static uint32_t
+hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n-- > 0)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static int
+grow_slots(struct builder *b)
+{
+	size_t n = b->nslots ? b->nslots * 2 : 1024, i, j;
+	uint32_t *s;
+	const char *k;
+
+	if ((s = calloc(n, sizeof(*s))) == NULL)
+		return -1;
+	for (i = 0; i < b->nterms; i++) {
+		k = b->strs.data + b->terms[i].str;
+		for (j = hash(k, strlen(k)) & (n - 1); s[j] != 0;
+		     j = (j + 1) & (n - 1))
+			;
+		s[j] = (uint32_t)i + 1;
+	}
+	free(b->slots);
+	b->slots = s;
+	b->nslots = n;
+	return 0;
+}
+
+/* The id of a term (class byte + key), added when new; -1 out of memory. */
+static long
+term_id(struct builder *b, const char *k, size_t n)
+{
+	struct bterm *t;
+	size_t j, cap;
+	uint32_t id;
+
+	if (b->nterms * 2 >= b->nslots && grow_slots(b) == -1)
+		return -1;
+	for (j = hash(k, n) & (b->nslots - 1); b->slots[j] != 0;
+	     j = (j + 1) & (b->nslots - 1)) {
+		id = b->slots[j] - 1;
+		if (strncmp(b->strs.data + b->terms[id].str, k, n) == 0 &&
+		    b->strs.data[b->terms[id].str + n] == '\0')
+			return id;
+	}
+	if (b->nterms == b->cap) {
+		cap = b->cap ? b->cap * 2 : 1024;
+		if ((t = reallocarray(b->terms, cap, sizeof(*t))) == NULL)
+			return -1;
+		b->terms = t;
+		b->cap = cap;
+	}
+	if (b->strs.len > UINT32_MAX - n - 1 || b->nterms >= UINT32_MAX - 1)
+		return -1;
+	t = &b->terms[b->nterms];
+	memset(t, 0, sizeof(*t));
+	t->str = (uint32_t)b->strs.len;
+	if (buf_add(&b->strs, k, n) == -1 || buf_addch(&b->strs, '\0') == -1)
+		return -1;
+	b->slots[j] = (uint32_t)b->nterms + 1;
+	return (long)b->nterms++;
+}
+
+static int
+on_index_term(void *arg, const char *key, size_t keylen, enum search_kind kind,
+    size_t start, size_t end)
+{
+	struct builder *b = arg;
+	char k[SEARCH_KEY_MAX + 2];
+	struct bterm *t;
+	uint32_t *s;
+	size_t cap;
+	long id;
+
+	(void)start;
+	(void)end;
+	k[0] = (char)b->cls;
+	memcpy(k + 1, key, keylen);
+	if ((id = term_id(b, k, keylen + 1)) == -1)
+		return b->oom = 1;
+	t = &b->terms[id];
+	if (t->last_doc != b->doc + 1) {
+		if (b->nseen == b->capseen) {
+			cap = b->capseen ? b->capseen * 2 : 256;
+			if ((s = reallocarray(b->seen, cap, sizeof(*s))) ==
+			    NULL)
+				return b->oom = 1;
+			b->seen = s;
+			b->capseen = cap;
+		}
+		b->seen[b->nseen++] = (uint32_t)id;
+		t->last_doc = b->doc + 1;
+		t->wtf = 0;
+	}
+	t->wtf += (uint32_t)b->weight;
+	if (kind != SEARCH_COMPOUND)
+		b->dl++;
+	return 0;
+}
+
+static int
+put_varint(struct bterm *t, uint32_t v)
+{
+	unsigned char *p;
+	size_t cap;
+
+	if (t->len + 5 > t->cap) {
+		cap = t->cap ? t->cap * 2 : 8;
+		if ((p = realloc(t->post, cap)) == NULL)
+			return -1;
+		t->post = p;
+		t->cap = cap;
+	}
+	while (v >= 0x80) {
+		t->post[t->len++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	t->post[t->len++] = (unsigned char)v;
+	return 0;
+}
+
+static size_t
+get_varint(const unsigned char *p, uint32_t *v)
+{
+	size_t i = 0;
+	unsigned shift = 0;
+
+	*v = 0;
+	do {
+		*v |= (uint32_t)(p[i] & 0x7f) << shift;
+		shift += 7;
+	} while (p[i++] & 0x80 && shift < 35);
+	return i;
+}
+
+/* The page's terms are complete: one posting each, in page order. */
+static int
+end_doc(struct builder *b)
+{
+	struct bterm *t;
+	size_t i;
+
+	for (i = 0; i < b->nseen; i++) {
+		t = &b->terms[b->seen[i]];
+		if (put_varint(t, b->doc - t->prev_doc) == -1 ||
+		    put_varint(t, t->wtf > WTF_MAX ? WTF_MAX : t->wtf) == -1)
+			return -1;
+		t->prev_doc = b->doc;
+		t->npost++;
+	}
+	b->nseen = 0;
+	return 0;
+}
+
+static int
+index_text(struct builder *b, const char *s, size_t n, int weight)
+{
+	b->weight = weight;
+	if (walk_terms(b->norm, b->cls, 1, s, n, on_index_term, b) != 0 ||
+	    b->oom)
+		return -1;
+	return 0;
+}
+
+static int
+line_weight(const struct gmi_line *l, int *titled)
+{
+	switch (l->type) {
+	case GMI_H1:
+	case GMI_H2:
+	case GMI_H3:
+		if (!*titled && l->textlen > 0) {
+			*titled = 1;
+			return W_TITLE;
+		}
+		return l->type == GMI_H1 ? W_TITLE : W_HEADING;
+	case GMI_PRE:
+	case GMI_PRE_OPEN:
+		return W_PRE;
+	case GMI_PRE_CLOSE:
+		return 0;
+	default:
+		return W_TEXT; /* text, list items, quotes, link labels */
+	}
+}
+
+static int
+add_doc(struct builder *b, const struct node *n)
+{
+	struct search *x = b->x;
+	struct sdoc *d = &x->docs[x->ndocs];
+	const char *body = n->reply + n->hdr_len;
+	size_t len = n->reply_len - n->hdr_len;
+	struct gmi_parser gp;
+	struct gmi_line l;
+	int titled = 0, w;
+
+	if (len > UINT32_MAX)
+		return 0;
+	memset(d, 0, sizeof(*d));
+	d->path = n->path;
+	d->lang = n->lang;
+	d->body = body;
+	d->bodylen = (uint32_t)len;
+	b->cls = lang_class(n->lang);
+	b->doc = (uint32_t)x->ndocs;
+	b->dl = 0;
+	gmi_init(&gp, body, len);
+	while (gmi_next(&gp, &l)) {
+		if (!titled && l.textlen > 0 &&
+		    (l.type == GMI_H1 || l.type == GMI_H2 ||
+		        l.type == GMI_H3)) {
+			d->title = (uint32_t)(l.text - body);
+			d->titlelen = (uint32_t)l.textlen;
+		}
+		if ((w = line_weight(&l, &titled)) == 0)
+			continue;
+		if (index_text(b, l.text, l.textlen, w) == -1)
+			return -1;
+	}
+	if (end_doc(b) == -1)
+		return -1;
+	d->len = b->dl;
+	x->text += len;
+	x->ndocs++;
+	return 0;
+}
+
+static const char *sort_strs; /* for term_cmp: qsort has no argument */
+
+static int
+term_cmp(const void *a, const void *b)
+{
+	return strcmp(sort_strs + ((const struct sterm *)a)->str,
+	    sort_strs + ((const struct sterm *)b)->str);
+}
+
+/* One arena of postings, one of strings, terms sorted for bsearch. */
+static int
+finish(struct builder *b)
+{
+	struct search *x = b->x;
+	size_t i, total = 0, off = 0;
+	double sum = 0;
+
+	for (i = 0; i < b->nterms; i++)
+		total += b->terms[i].len;
+	if (total > UINT32_MAX)
+		return -1;
+	if ((x->post = malloc(total ? total : 1)) == NULL ||
+	    (x->terms = calloc(b->nterms ? b->nterms : 1, sizeof(*x->terms))) ==
+	        NULL)
+		return -1;
+	for (i = 0; i < b->nterms; i++) {
+		memcpy(x->post + off, b->terms[i].post, b->terms[i].len);
+		x->terms[i].str = b->terms[i].str;
+		x->terms[i].post = (uint32_t)off;
+		x->terms[i].npost = b->terms[i].npost;
+		off += b->terms[i].len;
+		free(b->terms[i].post);
+		b->terms[i].post = NULL;
+	}
+	x->postlen = total;
+	x->nterms = b->nterms;
+	x->strs = buf_take(&b->strs, &x->strslen);
+	if (x->strs == NULL && b->nterms > 0)
+		return -1;
+	sort_strs = x->strs;
+	qsort(x->terms, x->nterms, sizeof(*x->terms), term_cmp);
+	for (i = 0; i < x->ndocs; i++)
+		sum += x->docs[i].len;
+	x->avgdl = x->ndocs ? sum / (double)x->ndocs : 1;
+	if (x->avgdl <= 0)
+		x->avgdl = 1;
+	return 0;
+}
+
+static void
+builder_free(struct builder *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nterms; i++)
+		free(b->terms[i].post);
+	free(b->terms);
+	free(b->slots);
+	free(b->seen);
+	buf_free(&b->strs);
+	search_norm_free(b->norm);
+}
+
+/* Top-level folders named after a language: each has a search page. */
+static void
+find_langs(struct search *x, const struct snapshot *s)
+{
+	const char *lang, *p;
+	size_t i;
+
+	for (i = 0; i < s->n && x->nlangs < SEARCH_LANGS_MAX; i++) {
+		p = s->nodes[i].path;
+		if (!s->nodes[i].is_dir || (lang = lang_from_path(p)) == NULL)
+			continue;
+		if (strchr(p + 1, '/')[1] == '\0')
+			x->langs[x->nlangs++] = lang;
+	}
+}
+
+struct search *
+search_build(const struct snapshot *s, const char *lang)
+{
+	struct builder b = {0};
+	struct search *x;
+	const struct node *n;
+	size_t i;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return NULL;
+	b.x = x;
+	x->lang = lang;
+	if ((b.norm = search_norm_new()) == NULL ||
+	    (x->docs = calloc(s->n ? s->n : 1, sizeof(*x->docs))) == NULL)
+		goto err;
+	find_langs(x, s);
+	for (i = 0; i < s->n; i++) {
+		n = &s->nodes[i];
+		if (n->is_dir || n->alias || n->mime == NULL ||
+		    strcmp(n->mime, "text/gemini") != 0)
+			continue;
+		if (add_doc(&b, n) == -1)
+			goto err;
+	}
+	if (finish(&b) == -1)
+		goto err;
+	builder_free(&b);
+	return x;
+err:
+	builder_free(&b);
+	search_free(x);
+	return NULL;
+}
+
+void
+search_free(struct search *x)
+{
+	if (x == NULL)
+		return;
+	free(x->docs);
+	free(x->terms);
+	free(x->strs);
+	free(x->post);
+	free(x);
+}
+
+void
+search_stats(const struct search *x, struct search_stats *st)
+{
+	st->docs = x->ndocs;
+	st->terms = x->nterms;
+	st->text = x->text;
+	st->bytes = sizeof(*x) + x->ndocs * sizeof(*x->docs) +
+	            x->nterms * sizeof(*x->terms) + x->strslen + x->postlen;
+}
+
+size_t
+search_langs(const struct search *x, const char ***langs)
+{
+	*langs = (const char **)(uintptr_t)x->langs;
+	return x->nlangs;
+}
+
+const char *
+search_capsule_lang(const struct search *x)
+{
+	return x->lang;
+}
+
+/* ------------------------------------------------------------ paths */
+
+/* "" or "/N" with N from 1 to SEARCH_PAGE_MAX, no leading zero. */
+static int
+page_suffix(const char *p, unsigned *page)
+{
+	unsigned long v = 0;
+
+	*page = 1;
+	if (*p == '\0')
+		return 1;
+	if (*p++ != '/' || *p < '1' || *p > '9')
+		return 0;
+	for (; *p >= '0' && *p <= '9'; p++)
+		if ((v = v * 10 + (unsigned long)(*p - '0')) > SEARCH_PAGE_MAX)
+			return 0;
+	if (*p != '\0')
+		return 0;
+	*page = (unsigned)v;
+	return 1;
+}
+
+int
+search_path(
+    const struct search *x, const char *path, char lang[8], unsigned *page)
+{
+	size_t i, n;
+
+	if (x == NULL || path[0] != '/')
+		return 0;
+	if (strncmp(path, "/search", 7) == 0) {
+		lang[0] = '\0';
+		return page_suffix(path + 7, page);
+	}
+	for (i = 0; i < x->nlangs; i++) {
+		n = strlen(x->langs[i]);
+		if (strncmp(path + 1, x->langs[i], n) == 0 &&
+		    strncmp(path + 1 + n, "/search", 7) == 0 && n < 8) {
+			memcpy(lang, x->langs[i], n + 1);
+			return page_suffix(path + 1 + n + 7, page);
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ queries */
+
+struct qword {
+	size_t start;
+	size_t end;
+};
+
+struct query {
+	/*
+	 * Stemmers of this query alone: made per request, they keep no
+	 * state between requests, and none outlives the worker's loop.
+	 */
+	struct search_norm *norm;
+	const char *q;
+	struct qword w[SEARCH_WORDS_MAX];
+	size_t nw;
+	int too_many;
+	/* Per class (en, ru, other): each word's key, "" when unusable. */
+	char keys[3][SEARCH_WORDS_MAX][SEARCH_KEY_MAX + 2];
+};
+
+static int
+class_index(int cls)
+{
+	return cls == CLASS_EN ? 0 : cls == CLASS_RU ? 1 : 2;
+}
+
+static int
+on_query_word(void *arg, const char *key, size_t keylen, enum search_kind kind,
+    size_t start, size_t end)
+{
+	struct query *q = arg;
+
+	(void)key;
+	(void)keylen;
+	if (kind == SEARCH_PART)
+		return 0; /* "секс-работница" is one word to look for */
+	if (q->nw == SEARCH_WORDS_MAX) {
+		q->too_many = 1;
+		return 1;
+	}
+	q->w[q->nw].start = start;
+	q->w[q->nw].end = end;
+	q->nw++;
+	return 0;
+}
+
+static int
+text_ok(const char *q, size_t n)
+{
+	size_t i;
+
+	if (u8_check((const uint8_t *)q, n) != NULL)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)q[i] < 0x20 || q[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+static enum search_status
+parse_query(const char *q, size_t n, struct query *qy)
+{
+	static const int classes[3] = {CLASS_EN, CLASS_RU, CLASS_OTHER};
+	char *k;
+	size_t c, i;
+	int len;
+
+	if (n > SEARCH_QUERY_MAX)
+		return SEARCH_TOO_LONG;
+	if (!text_ok(q, n))
+		return SEARCH_BAD_TEXT;
+	qy->q = q;
+	if (walk_terms(qy->norm, CLASS_OTHER, 0, q, n, on_query_word, qy) ==
+	        -1 &&
+	    !qy->too_many)
+		return SEARCH_NOMEM;
+	if (qy->too_many)
+		return SEARCH_TOO_MANY;
+	if (qy->nw == 0)
+		return SEARCH_EMPTY;
+	for (c = 0; c < 3; c++) {
+		for (i = 0; i < qy->nw; i++) {
+			k = qy->keys[c][i];
+			k[0] = (char)classes[c];
+			len = fold(qy->norm, classes[c], q + qy->w[i].start,
+			    qy->w[i].end - qy->w[i].start, k + 1,
+			    SEARCH_KEY_MAX + 1, 1);
+			if (len <= 0)
+				k[0] = '\0';
+		}
+	}
+	return SEARCH_OK;
+}
+
+static const struct sterm *
+find_term(const struct search *x, const char *key)
+{
+	size_t lo = 0, hi = x->nterms, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(key, x->strs + x->terms[mid].str);
+		if (c == 0)
+			return &x->terms[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+struct acc {
+	unsigned char *cnt; /* words matched so far, per page */
+	float *score;
+};
+
+/* Adds word i's postings of one term to the pages that matched 0..i-1. */
+static void
+add_postings(const struct search *x, const struct sterm *t, size_t i,
+    const char *lang, struct acc *a)
+{
+	const unsigned char *p = x->post + t->post;
+	double idf, tf, dl, norm;
+	uint32_t doc = 0, delta, wtf, k;
+
+	idf = log(1.0 + ((double)x->ndocs - t->npost + 0.5) /
+	                    ((double)t->npost + 0.5));
+	for (k = 0; k < t->npost; k++) {
+		p += get_varint(p, &delta);
+		p += get_varint(p, &wtf);
+		doc += delta;
+		if (a->cnt[doc] != i)
+			continue;
+		if (lang != NULL && (x->docs[doc].lang == NULL ||
+		                        strcmp(x->docs[doc].lang, lang) != 0))
+			continue;
+		tf = wtf / 2.0; /* weights are in halves */
+		dl = x->docs[doc].len;
+		norm = BM25_K1 * (1 - BM25_B + BM25_B * dl / x->avgdl);
+		a->cnt[doc]++;
+		a->score[doc] +=
+		    (float)(idf * tf * (BM25_K1 + 1) / (tf + norm));
+	}
+}
+
+struct ranked {
+	uint32_t doc;
+	float score;
+	const char *path;
+};
+
+static int
+ranked_cmp(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+/* ------------------------------------------------------------ snippets */
+
+struct sentence_scan {
+	const struct query *qy;
+	int ci;
+	unsigned words; /* bit per query word matched */
+	unsigned hits;
+	size_t ranges[64][2];
+	size_t nranges;
+};
+
+static int
+on_snippet_term(void *arg, const char *key, size_t keylen,
+    enum search_kind kind, size_t start, size_t end)
+{
+	struct sentence_scan *sc = arg;
+	size_t i;
+
+	(void)kind;
+	for (i = 0; i < sc->qy->nw; i++) {
+		const char *k = sc->qy->keys[sc->ci][i];
+
+		if (k[0] == '\0' || strlen(k + 1) != keylen ||
+		    memcmp(k + 1, key, keylen) != 0)
+			continue;
+		sc->words |= 1u << i;
+		sc->hits++;
+		if (sc->nranges < 64) {
+			sc->ranges[sc->nranges][0] = start;
+			sc->ranges[sc->nranges][1] = end;
+			sc->nranges++;
+		}
+		break;
+	}
+	return 0;
+}
+
+static unsigned
+popcount(unsigned v)
+{
+	unsigned n = 0;
+
+	for (; v; v &= v - 1)
+		n++;
+	return n;
+}
+
+struct best {
+	const char *s;
+	size_t n;
+	long score;
+};
+
+static void
+scan_sentence(const struct sdoc *d, struct sentence_scan *sc, const char *s,
+    size_t n, int bonus, struct best *best)
+{
+	long score;
+
+	while (n > 0 && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n == 0)
+		return;
+	sc->words = sc->hits = 0;
+	sc->nranges = 0;
+	walk_terms(
+	    sc->qy->norm, lang_class(d->lang), 1, s, n, on_snippet_term, sc);
+	score = (long)popcount(sc->words) * 1000 +
+	        (long)(sc->hits > 99 ? 99 : sc->hits) * 10 + bonus;
+	if (sc->words != 0 && score > best->score) {
+		best->s = s;
+		best->n = n;
+		best->score = score;
+	}
+}
+
+/* A sentence ends at '.', '!', '?' or '…' before a space or the end. */
+static size_t
+sentence_end(const char *s, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		k = 0;
+		if (s[i] == '.' || s[i] == '!' || s[i] == '?')
+			k = 1;
+		else if (i + 3 <= n && memcmp(s + i, "\xe2\x80\xa6", 3) == 0)
+			k = 3;
+		if (k > 0 && (i + k == n || s[i + k] == ' '))
+			return i + k;
+	}
+	return n;
+}
+
+static void
+scan_line(const struct sdoc *d, struct sentence_scan *sc,
+    const struct gmi_line *l, struct best *best)
+{
+	const char *s = l->text;
+	size_t n = l->textlen, e;
+	int bonus;
+
+	switch (l->type) {
+	case GMI_TEXT:
+	case GMI_ITEM:
+	case GMI_QUOTE:
+		bonus = 2; /* prose says most about a hit */
+		break;
+	case GMI_PRE_CLOSE:
+		return;
+	case GMI_PRE:
+	case GMI_PRE_OPEN:
+		bonus = 0;
+		break;
+	default:
+		bonus = 1;
+	}
+	while (n > 0) {
+		e = sentence_end(s, n);
+		scan_sentence(d, sc, s, e, bonus, best);
+		s += e;
+		n -= e;
+	}
+}
+
+static int
+range_cmp(const void *a, const void *b)
+{
+	const size_t *x = a, *y = b;
+
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	return x[1] > y[1] ? -1 : x[1] < y[1]; /* the longer first */
+}
+
+/* Where a long sentence is cut: after a space, on a character start. */
+static size_t
+cut_start(const char *s, size_t n, size_t at)
+{
+	size_t i;
+
+	for (i = at; i < n && i < at + 40; i++)
+		if (s[i] == ' ')
+			return i + 1;
+	while (at > 0 && ((unsigned char)s[at] & 0xc0) == 0x80)
+		at--;
+	return at;
+}
+
+static size_t
+cut_end(const char *s, size_t at, size_t min)
+{
+	size_t i;
+
+	for (i = at; i > min && i + 40 > at; i--)
+		if (s[i - 1] == ' ')
+			return i - 1;
+	while (at > min && ((unsigned char)s[at] & 0xc0) == 0x80)
+		at--;
+	return at;
+}
+
+/* The sentence, cut around its first match, matched words in asterisks. */
+static char *
+mark(const char *s, size_t n, struct sentence_scan *sc)
+{
+	struct buf b = {0};
+	size_t ws = 0, we = n, i, at, len;
+
+	qsort(sc->ranges, sc->nranges, sizeof(sc->ranges[0]), range_cmp);
+	if (n > SNIPPET_MAX) {
+		if (sc->nranges > 0 && sc->ranges[0][0] > SNIPPET_LEAD)
+			ws = cut_start(s, n, sc->ranges[0][0] - SNIPPET_LEAD);
+		we =
+		    ws + SNIPPET_MAX < n ? cut_end(s, ws + SNIPPET_MAX, ws) : n;
+	}
+	if (ws > 0)
+		buf_addstr(&b, "\xe2\x80\xa6 ");
+	at = ws;
+	for (i = 0; i < sc->nranges; i++) {
+		if (sc->ranges[i][0] < at || sc->ranges[i][1] > we)
+			continue; /* inside a range marked, or cut off */
+		wrap_clean(&b, s + at, sc->ranges[i][0] - at, 0);
+		buf_addch(&b, '*');
+		wrap_clean(&b, s + sc->ranges[i][0],
+		    sc->ranges[i][1] - sc->ranges[i][0], 0);
+		buf_addch(&b, '*');
+		at = sc->ranges[i][1];
+	}
+	wrap_clean(&b, s + at, we - at, 0);
+	if (we < n)
+		buf_addstr(&b, " \xe2\x80\xa6");
+	return buf_take(&b, &len);
+}
+
+static char *
+snippet(const struct sdoc *d, const struct query *qy)
+{
+	struct sentence_scan sc = {.qy = qy};
+	struct best best = {NULL, 0, 0};
+	struct gmi_parser gp;
+	struct gmi_line l;
+
+	sc.ci = class_index(lang_class(d->lang));
+	gmi_init(&gp, d->body, d->bodylen);
+	while (gmi_next(&gp, &l))
+		scan_line(d, &sc, &l, &best);
+	if (best.s == NULL)
+		return strdup(""); /* matched in a link's URL alone: no text */
+	sc.words = sc.hits = 0;
+	sc.nranges = 0;
+	walk_terms(qy->norm, lang_class(d->lang), 1, best.s, best.n,
+	    on_snippet_term, &sc);
+	return mark(best.s, best.n, &sc);
+}
+
+/* ------------------------------------------------------------ running */
+
+static enum search_status
+fill_page(const struct search *x, const struct query *qy,
+    const struct ranked *r, unsigned page, struct search_result *res)
+{
+	struct search_hit *h;
+	const struct sdoc *d;
+	size_t i, first = (size_t)(page - 1) * SEARCH_PER_PAGE;
+
+	res->first = first;
+	if (first >= res->total)
+		return SEARCH_OK;
+	res->nhits = res->total - first;
+	if (res->nhits > SEARCH_PER_PAGE)
+		res->nhits = SEARCH_PER_PAGE;
+	if ((res->hits = calloc(res->nhits, sizeof(*res->hits))) == NULL)
+		return SEARCH_NOMEM;
+	for (i = 0; i < res->nhits; i++) {
+		h = &res->hits[i];
+		d = &x->docs[r[first + i].doc];
+		h->path = d->path;
+		h->score = r[first + i].score;
+		if (d->titlelen > 0) {
+			h->title = d->body + d->title;
+			h->titlelen = d->titlelen;
+		} else {
+			h->title = strrchr(d->path, '/') + 1;
+			h->titlelen = strlen(h->title);
+		}
+		if ((h->snippet = snippet(d, qy)) == NULL)
+			return SEARCH_NOMEM;
+	}
+	return SEARCH_OK;
+}
+
+enum search_status
+search_run(const struct search *x, const char *lang, const char *q, size_t qlen,
+    unsigned page, struct search_result *res)
+{
+	struct query *qy = NULL;
+	struct acc a = {NULL, NULL};
+	struct ranked *r = NULL;
+	const struct sterm *t;
+	enum search_status st = SEARCH_NOMEM;
+	size_t c, i, n = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (lang != NULL && *lang == '\0')
+		lang = NULL;
+	if ((qy = calloc(1, sizeof(*qy))) == NULL)
+		return SEARCH_NOMEM;
+	if ((qy->norm = search_norm_new()) == NULL)
+		goto out;
+	if ((st = parse_query(q, qlen, qy)) != SEARCH_OK)
+		goto out;
+	st = SEARCH_NOMEM;
+	if (x->ndocs == 0) {
+		st = SEARCH_OK;
+		goto out;
+	}
+	a.cnt = calloc(x->ndocs, 1);
+	a.score = calloc(x->ndocs, sizeof(*a.score));
+	if (a.cnt == NULL || a.score == NULL)
+		goto out;
+	for (i = 0; i < qy->nw; i++)
+		for (c = 0; c < 3; c++)
+			if (qy->keys[c][i][0] != '\0' &&
+			    (t = find_term(x, qy->keys[c][i])) != NULL)
+				add_postings(x, t, i, lang, &a);
+	for (i = 0; i < x->ndocs; i++)
+		n += a.cnt[i] == qy->nw;
+	res->total = n;
+	if ((r = calloc(n ? n : 1, sizeof(*r))) == NULL)
+		goto out;
+	for (i = 0, n = 0; i < x->ndocs; i++)
+		if (a.cnt[i] == qy->nw)
+			r[n++] = (struct ranked){
+			    (uint32_t)i, a.score[i], x->docs[i].path};
+	qsort(r, n, sizeof(*r), ranked_cmp);
+	st = fill_page(x, qy, r, page < 1 ? 1 : page, res);
+out:
+	if (st != SEARCH_OK)
+		search_result_free(res);
+	free(a.cnt);
+	free(a.score);
+	free(r);
+	search_norm_free(qy->norm);
+	free(qy);
+	return st;
+}
+
+void
+search_result_free(struct search_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->nhits && res->hits != NULL; i++)
+		free(res->hits[i].snippet);
+	free(res->hits);
+	res->hits = NULL;
+	res->nhits = 0;
+}
