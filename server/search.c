@@ -242,8 +242,10 @@ emit(struct walk *w, enum search_kind kind, size_t a, size_t b)
 
 	len = fold(
 	    w->nm, w->cls, w->s + a, b - a, w->key, sizeof(w->key), w->stem);
+	/* Too long to be a word anyone types: no key, but still a word. */
 	if (len <= 0)
-		return 0; /* too long to be a word anyone types */
+		len = 0;
+	w->key[len] = '\0';
 	return w->fn(w->arg, w->key, (size_t)len, kind, a, b);
 }
 
@@ -432,6 +434,8 @@ on_index_term(void *arg, const char *key, size_t keylen, enum search_kind kind,
 
 	(void)start;
 	(void)end;
+	if (keylen == 0)
+		return 0;
 	k[0] = (char)b->cls;
 	memcpy(k + 1, key, keylen);
 	if ((id = term_id(b, k, keylen + 1)) == -1)
