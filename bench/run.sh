@@ -3,9 +3,14 @@
 # of Molly Brown (Gemini) and Gophernicus (Gopher, run the inetd way it is
 # deployed) on the same pages when they are installed. Numbers depend on
 # the machine; compare builds and servers on the same one.
-# Usage: sh bench/run.sh build/kapsula
+# Then search over a generated tree of 20,000 pages (bench/gentree.py):
+# the index against the text it indexes, the time of queries in-process
+# (BENCH_SEARCH), and the server's CPU per search request.
+# Usage: sh bench/run.sh build/kapsula [build/bench-search]
 set -u
-bin=${1:?usage: run.sh KAPSULA}
+bin=${1:?usage: run.sh KAPSULA [BENCH_SEARCH]}
+bsearch=${2:-}
+pages=${SEARCH_PAGES:-20000}
 cc -O2 -o build/bench-load bench/load.c $(pkg-config --cflags --libs openssl) -pthread || exit 1
 cc -O2 -o build/bench-bare bench/bare.c $(pkg-config --cflags --libs openssl) || exit 1
 L=build/bench-load
@@ -177,3 +182,28 @@ ratio "gemini full handshake, 50 clients" $k1 "$k1g" $bsp "$bs" gemini \
 ratio "gemini resumed session, 50 clients" $k1 "$k1g" $bsp "$bs" gemini-resume \
 	"gemini://localhost:$k1g$page" "gemini://localhost:$bs$page" "20 " 50 3000
 printf 'memory, one worker, after:  '; mem $k1
+
+if [ -n "$bsearch" ]; then
+	echo "== search over a generated tree of $pages pages"
+	t0=$(date +%s)
+	python3 bench/gentree.py "$tmp/tree" "$pages" capsule || exit 1
+	echo "generated in $(($(date +%s) - t0)) s"
+	"$bsearch" "$tmp/tree" 50
+	sg=$(port)
+	"$bin" --root "$tmp/tree" --certs "$tmp/certs" --gemini "127.0.0.1:$sg" \
+		--workers 1 >/dev/null 2>"$tmp/serr" &
+	spid=$!
+	pids="$pids $spid"
+	i=0
+	until grep -q 'search index' "$tmp/serr" && wait_port "$sg"; do
+		i=$((i + 1)); [ $i -gt 120 ] && { cat "$tmp/serr"; exit 1; }
+		sleep 1
+	done
+	grep 'search index' "$tmp/serr" | sed 's/^.*]: */server: /'
+	printf 'memory at start:  '; mem $spid
+	load $spid gemini "$sg" \
+		"gemini://localhost:$sg/ru/search?%D0%BD%D0%B0%D1%81%D0%B8%D0%BB%D0%B8%D0%B5" \
+		"20 " 4 1000
+	load $spid gemini "$sg" "gemini://localhost:$sg/en/search?police%20money" \
+		"20 " 4 1000
+fi

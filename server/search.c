@@ -117,17 +117,33 @@ lang_class(const char *lang)
 	return CLASS_OTHER;
 }
 
-/* Replaces the UTF-8 sequence from (2 or 3 bytes) by to, in place. */
+/*
+ * One hyphen and one apostrophe for the several that texts use; for
+ * Russian, ё as е. One pass, in place: nothing here grows.
+ */
 static size_t
-replace_seq(char *s, size_t n, const char *from, const char *to)
+fix_marks(char *s, size_t n, int ru)
 {
-	size_t fl = strlen(from), tl = strlen(to), i, o = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, o = 0;
 
-	for (i = 0; i < n;) {
-		if (i + fl <= n && memcmp(s + i, from, fl) == 0) {
-			memcpy(s + o, to, tl);
-			o += tl;
-			i += fl;
+	while (i < n) {
+		if (u[i] == 0xe2 && i + 2 < n && u[i + 1] == 0x80 &&
+		    (u[i + 2] == 0x90 || u[i + 2] == 0x91)) { /* U+2010/1 */
+			s[o++] = '-';
+			i += 3;
+		} else if (u[i] == 0xe2 && i + 2 < n && u[i + 1] == 0x80 &&
+		           u[i + 2] == 0x99) { /* U+2019 */
+			s[o++] = '\'';
+			i += 3;
+		} else if (u[i] == 0xca && i + 1 < n && u[i + 1] == 0xbc) {
+			s[o++] = '\''; /* U+02BC */
+			i += 2;
+		} else if (ru && u[i] == 0xd1 && i + 1 < n &&
+		           u[i + 1] == 0x91) {
+			s[o++] = (char)0xd0; /* ё */
+			s[o++] = (char)0xb5;
+			i += 2;
 		} else {
 			s[o++] = s[i++];
 		}
@@ -136,23 +152,25 @@ replace_seq(char *s, size_t n, const char *from, const char *to)
 }
 
 /*
- * NFC and full case folding (ЁЛКА and decomposed ё both give ёлка), one
- * hyphen and one apostrophe for the several that texts use, then for
- * Russian ё as е, then the language's Snowball stemmer.
+ * NFC and full case folding (ЁЛКА and decomposed ё both give ёлка), then
+ * fix_marks. ASCII needs neither NFC nor more than tolower: the fast way
+ * for most English words.
  */
 static int
-fold(struct search_norm *nm, int cls, const char *w, size_t n, char *out,
-    size_t outsz, int stem)
+fold_word(int cls, const char *w, size_t n, char *out, size_t outsz)
 {
 	uint8_t tmp[SEARCH_KEY_MAX * 2];
-	size_t len = sizeof(tmp);
-	struct sb_stemmer *st = NULL;
-	const sb_symbol *r;
+	size_t len = sizeof(tmp), i;
 	uint8_t *f;
-	int rl;
 
-	if (n == 0 || n > SEARCH_KEY_MAX)
+	if (n == 0 || n > SEARCH_KEY_MAX || n >= outsz)
 		return -1;
+	for (i = 0; i < n && !((unsigned char)w[i] & 0x80); i++)
+		out[i] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] + 32 : w[i]);
+	if (i == n) {
+		out[n] = '\0';
+		return (int)n;
+	}
 	f = u8_casefold((const uint8_t *)w, n, NULL, UNINORM_NFC, tmp, &len);
 	if (f == NULL)
 		return -1;
@@ -164,20 +182,26 @@ fold(struct search_norm *nm, int cls, const char *w, size_t n, char *out,
 	memcpy(out, f, len);
 	if (f != tmp)
 		free(f);
-	len = replace_seq(out, len, "\xe2\x80\x90", "-"); /* U+2010 */
-	len = replace_seq(out, len, "\xe2\x80\x91", "-"); /* U+2011 */
-	len = replace_seq(out, len, "\xe2\x80\x99", "'"); /* U+2019 */
-	len = replace_seq(out, len, "\xca\xbc", "'");     /* U+02BC */
-	if (cls == CLASS_RU)
-		len = replace_seq(out, len, "\xd1\x91", "\xd0\xb5"); /* ё */
+	len = fix_marks(out, len, cls == CLASS_RU);
 	out[len] = '\0';
-	if (stem && cls == CLASS_EN)
+	return (int)len;
+}
+
+/* The language's Snowball stem of a folded word, in place. */
+static int
+stem_word(struct search_norm *nm, int cls, char *out, int len, size_t outsz)
+{
+	struct sb_stemmer *st = NULL;
+	const sb_symbol *r;
+	int rl;
+
+	if (cls == CLASS_EN)
 		st = nm->en;
-	else if (stem && cls == CLASS_RU)
+	else if (cls == CLASS_RU)
 		st = nm->ru;
-	if (st == NULL)
-		return (int)len;
-	if ((r = sb_stemmer_stem(st, (const sb_symbol *)out, (int)len)) == NULL)
+	if (st == NULL || len <= 0)
+		return len;
+	if ((r = sb_stemmer_stem(st, (const sb_symbol *)out, len)) == NULL)
 		return -1;
 	/* Copied out at once: the stemmer owns and reuses its buffer. */
 	rl = sb_stemmer_length(st);
@@ -186,6 +210,15 @@ fold(struct search_norm *nm, int cls, const char *w, size_t n, char *out,
 	memcpy(out, r, (size_t)rl);
 	out[rl] = '\0';
 	return rl;
+}
+
+static int
+fold(struct search_norm *nm, int cls, const char *w, size_t n, char *out,
+    size_t outsz, int stem)
+{
+	int len = fold_word(cls, w, n, out, outsz);
+
+	return stem ? stem_word(nm, cls, out, len, outsz) : len;
 }
 
 int
@@ -225,6 +258,17 @@ struct chain {
 	int hyphen; /* a hyphen follows the last part */
 };
 
+/*
+ * Stemming is most of the cost of a snippet. A stem keeps its word's
+ * first character (Snowball's English and Russian stemmers change only
+ * endings), so a word whose first character starts no key we look for
+ * cannot match, and is not stemmed.
+ */
+struct firsts {
+	char c[SEARCH_WORDS_MAX][5];
+	size_t n;
+};
+
 struct walk {
 	struct search_norm *nm;
 	int cls;
@@ -232,16 +276,32 @@ struct walk {
 	const char *s;
 	search_term_fn fn;
 	void *arg;
+	const struct firsts *only; /* NULL: stem every word */
 	char key[SEARCH_KEY_MAX + 1];
 };
+
+static int
+may_match(const struct firsts *f, const char *key)
+{
+	size_t i, n;
+
+	for (i = 0; i < f->n; i++) {
+		n = strlen(f->c[i]);
+		if (n > 0 && strncmp(key, f->c[i], n) == 0)
+			return 1;
+	}
+	return 0;
+}
 
 static int
 emit(struct walk *w, enum search_kind kind, size_t a, size_t b)
 {
 	int len;
 
-	len = fold(
-	    w->nm, w->cls, w->s + a, b - a, w->key, sizeof(w->key), w->stem);
+	len = fold_word(w->cls, w->s + a, b - a, w->key, sizeof(w->key));
+	if (len > 0 && w->stem &&
+	    (w->only == NULL || may_match(w->only, w->key)))
+		len = stem_word(w->nm, w->cls, w->key, len, sizeof(w->key));
 	/* Too long to be a word anyone types: no key, but still a word. */
 	if (len <= 0)
 		len = 0;
@@ -288,10 +348,10 @@ on_segment(struct walk *w, struct chain *c, size_t a, size_t b)
 }
 
 static int
-walk_terms(struct search_norm *nm, int cls, int stem, const char *s, size_t n,
-    search_term_fn fn, void *arg)
+walk_some(struct search_norm *nm, int cls, int stem, const char *s, size_t n,
+    search_term_fn fn, void *arg, const struct firsts *only)
 {
-	struct walk w = {nm, cls, stem, s, fn, arg, ""};
+	struct walk w = {nm, cls, stem, s, fn, arg, only, ""};
 	struct chain c = {.n = 0};
 	char small[512], *p = small;
 	size_t a = 0, i;
@@ -313,6 +373,13 @@ walk_terms(struct search_norm *nm, int cls, int stem, const char *s, size_t n,
 	if (p != small)
 		free(p);
 	return rc;
+}
+
+static int
+walk_terms(struct search_norm *nm, int cls, int stem, const char *s, size_t n,
+    search_term_fn fn, void *arg)
+{
+	return walk_some(nm, cls, stem, s, n, fn, arg, NULL);
 }
 
 int
@@ -950,7 +1017,8 @@ ranked_cmp(const void *a, const void *b)
 struct sentence_scan {
 	const struct query *qy;
 	int ci;
-	unsigned words; /* bit per query word matched */
+	struct firsts firsts; /* of the query's keys for this class */
+	unsigned words;       /* bit per query word matched */
 	unsigned hits;
 	size_t ranges[64][2];
 	size_t nranges;
@@ -996,6 +1064,7 @@ struct best {
 	const char *s;
 	size_t n;
 	long score;
+	int done;
 };
 
 static void
@@ -1012,14 +1081,16 @@ scan_sentence(const struct sdoc *d, struct sentence_scan *sc, const char *s,
 		return;
 	sc->words = sc->hits = 0;
 	sc->nranges = 0;
-	walk_terms(
-	    sc->qy->norm, lang_class(d->lang), 1, s, n, on_snippet_term, sc);
+	walk_some(sc->qy->norm, lang_class(d->lang), 1, s, n, on_snippet_term,
+	    sc, &sc->firsts);
 	score = (long)popcount(sc->words) * 1000 +
 	        (long)(sc->hits > 99 ? 99 : sc->hits) * 10 + bonus;
 	if (sc->words != 0 && score > best->score) {
 		best->s = s;
 		best->n = n;
 		best->score = score;
+		/* Prose with every word: no later sentence is better read. */
+		best->done = bonus == 2 && popcount(sc->words) == sc->qy->nw;
 	}
 }
 
@@ -1064,7 +1135,7 @@ scan_line(const struct sdoc *d, struct sentence_scan *sc,
 	default:
 		bonus = 1;
 	}
-	while (n > 0) {
+	while (n > 0 && !best->done) {
 		e = sentence_end(s, n);
 		scan_sentence(d, sc, s, e, bonus, best);
 		s += e;
@@ -1146,20 +1217,34 @@ static char *
 snippet(const struct sdoc *d, const struct query *qy)
 {
 	struct sentence_scan sc = {.qy = qy};
-	struct best best = {NULL, 0, 0};
+	struct best best = {NULL, 0, 0, 0};
 	struct gmi_parser gp;
 	struct gmi_line l;
+	const char *k;
+	size_t i, len;
 
 	sc.ci = class_index(lang_class(d->lang));
+	for (i = 0; i < qy->nw; i++) {
+		k = qy->keys[sc.ci][i];
+		if (k[0] == '\0')
+			continue;
+		/* The key's first character: 1 to 4 bytes of UTF-8. */
+		for (len = 1;
+		     len < 4 && ((unsigned char)k[1 + len] & 0xc0) == 0x80;
+		     len++)
+			;
+		memcpy(sc.firsts.c[sc.firsts.n], k + 1, len);
+		sc.firsts.c[sc.firsts.n++][len] = '\0';
+	}
 	gmi_init(&gp, d->body, d->bodylen);
-	while (gmi_next(&gp, &l))
+	while (!best.done && gmi_next(&gp, &l))
 		scan_line(d, &sc, &l, &best);
 	if (best.s == NULL)
 		return strdup(""); /* matched in a link's URL alone: no text */
 	sc.words = sc.hits = 0;
 	sc.nranges = 0;
-	walk_terms(qy->norm, lang_class(d->lang), 1, best.s, best.n,
-	    on_snippet_term, &sc);
+	walk_some(qy->norm, lang_class(d->lang), 1, best.s, best.n,
+	    on_snippet_term, &sc, &sc.firsts);
 	return mark(best.s, best.n, &sc);
 }
 
