@@ -24,7 +24,7 @@ struct tree_opts {
 	size_t max_file;    /* larger files are skipped, with a warning */
 	const struct type_rule *types; /* [types NAME]: path globs → type */
 	size_t ntypes;
-	int list; /* -n: name each skipped program and untyped file */
+	int list;   /* -n: name each skipped program and untyped file */
 	int search; /* build the search index and offer search */
 };
 
