@@ -57,11 +57,14 @@ unit: $(UNITS)
 deps:
 	@sh contrib/deps.sh build
 
+# Gopher on 7070 in UTF-8, and on 7071 in plain ASCII for old terminals.
 run: deps
 	@$(MAKE) --no-print-directory all
 	./$(BUILD)/kapsula --root capsule --hostname localhost --certs certs \
-	    --gemini '[::]:1965' --gemini 0.0.0.0:1965 \
-	    --gopher '[::]:7070' --gopher 0.0.0.0:7070
+	    --author SWAN --gemini '[::]:1965' --gemini 0.0.0.0:1965 \
+	    --gopher '[::]:7070' --gopher 0.0.0.0:7070 \
+	    --gopher '[::]:7071 charset=ascii' \
+	    --gopher '0.0.0.0:7071 charset=ascii'
 
 check:
 	@sh contrib/deps.sh check

@@ -15,6 +15,7 @@
 
 #include <ini.h>
 
+#include "charset.h"
 #include "conf.h"
 #include "log.h"
 #include "name.h"
@@ -188,6 +189,7 @@ parse_option(struct conf *c, struct listen_spec *l, enum proto proto,
 {
 	char v[16];
 	long port;
+	int cs;
 
 	if (n > 10 && strncmp(opt, "advertise=", 10) == 0 && n - 10 < 16) {
 		memcpy(v, opt + 10, n - 10);
@@ -207,6 +209,24 @@ parse_option(struct conf *c, struct listen_spec *l, enum proto proto,
 			return -1;
 		}
 		l->advertise = (unsigned)port;
+		return 0;
+	}
+	if (n > 8 && strncmp(opt, "charset=", 8) == 0) {
+		if ((cs = charset_parse(opt + 8, n - 8)) == -1) {
+			conf_error(c, line,
+			    "%s: charset=%.*s: not utf-8, ascii, koi8-r or "
+			    "cp1251",
+			    l->text, (int)(n - 8), opt + 8);
+			return -1;
+		}
+		if (proto != PROTO_GOPHER) {
+			conf_error(c, line,
+			    "%s: charset= is for Gopher listeners (Gemini is "
+			    "UTF-8)",
+			    l->text);
+			return -1;
+		}
+		l->charset = cs;
 		return 0;
 	}
 	conf_error(c, line, "%s: unknown listener option \"%.*s\"", l->text,

@@ -26,6 +26,7 @@ struct listen_spec {
 	socklen_t sslen;
 	unsigned port;      /* as written; 0 binds a free one */
 	unsigned advertise; /* Gopher: the port menus name; 0: its own */
+	int charset;        /* Gopher: enum charset of its readers */
 	int line;
 };
 

@@ -10,6 +10,8 @@
 #include "buf.h"
 #include "feed.h"
 #include "gemtext.h"
+#include "l10n.h"
+#include "mime.h"
 #include "uri.h"
 
 #define FEED_EPOCH "1970-01-01"
@@ -72,6 +74,19 @@ feed_page_date(const char *name, char date[11])
 }
 
 char *
+feed_page_summary(const char *gmi, size_t len)
+{
+	struct gmi_parser gp;
+	struct gmi_line l;
+
+	gmi_init(&gp, gmi, len);
+	while (gmi_next(&gp, &l))
+		if (l.type == GMI_TEXT && l.textlen > 0)
+			return strndup(l.text, l.textlen);
+	return NULL;
+}
+
+char *
 feed_page_title(const char *gmi, size_t len)
 {
 	struct gmi_parser gp;
@@ -94,14 +109,19 @@ feed_page_title(const char *gmi, size_t len)
 	return NULL;
 }
 
-/* A URL is percent-encoded first, then escaped: '&' and '\'' survive. */
+/*
+ * A URL is percent-encoded first, then escaped: '&' and '\'' survive. Over
+ * Gopher the item type leads the selector: '1' for menus, '0' for text.
+ */
 static void
-add_xml_url(
-    struct buf *out, const char *base, const char *path, const char *tail)
+add_xml_url(struct buf *out, const struct feed_info *fi, const char *path,
+    const char *tail)
 {
 	struct buf u = {0};
 
-	buf_addstr(&u, base);
+	buf_addstr(&u, fi->base);
+	if (fi->gopher) /* "gopher://host:port" "/1" "/en/" */
+		buf_printf(&u, "/%c", *tail != '\0' ? '0' : '1');
 	uri_encode_path(&u, path);
 	buf_addstr(&u, tail);
 	if (u.oom)
@@ -118,24 +138,6 @@ add_xml_elem(
 	buf_printf(out, "%s<%s>", indent, name);
 	buf_addxml(out, text);
 	buf_printf(out, "</%s>\n", name);
-}
-
-/* The author's name: the host of "gemini://host:port", or the whole base. */
-static char *
-base_host(const char *base)
-{
-	const char *h, *e;
-
-	if ((h = strstr(base, "://")) == NULL)
-		return strdup(base);
-	h += 3;
-	if (*h == '[')
-		e = h + strcspn(h, "]") + (strchr(h, ']') != NULL);
-	else
-		e = h + strcspn(h, ":/?#");
-	if (e == h)
-		return strdup(base);
-	return strndup(h, (size_t)(e - h));
 }
 
 /* The page's file name stands in for a page without a heading. */
@@ -174,6 +176,23 @@ add_feed_title(struct buf *out, const struct feed_info *fi, int xml)
 	buf_free(&t);
 }
 
+int
+feed_entry_title(
+    struct buf *out, const struct feed_info *fi, const struct feed_entry *e)
+{
+	const char *part =
+	    e->label != NULL && e->label[0] != '\0' ? e->label : entry_title(e);
+
+	/* A label that names the feed already says enough. */
+	if (fi->title != NULL && fi->title[0] != '\0' &&
+	    strstr(part, fi->title) == NULL) {
+		buf_addstr(out, fi->title);
+		buf_addstr(out, " \xe2\x80\x94 "); /* an em dash */
+	}
+	buf_addstr(out, part);
+	return out->oom ? -1 : 0;
+}
+
 static const char *
 newest_date(const struct feed_entry *e, size_t n)
 {
@@ -190,7 +209,7 @@ newest_date(const struct feed_entry *e, size_t n)
 static void
 atom_head(struct buf *out, const struct feed_info *fi, const char *updated)
 {
-	char *host;
+	struct buf who = {0};
 
 	buf_addstr(out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 	                "<feed xmlns=\"http://www.w3.org/2005/Atom\"");
@@ -202,38 +221,52 @@ atom_head(struct buf *out, const struct feed_info *fi, const char *updated)
 	buf_addstr(out, ">\n  <title>");
 	add_feed_title(out, fi, 1);
 	buf_addstr(out, "</title>\n  <id>");
-	add_xml_url(out, fi->base, fi->dir, "atom.xml");
+	add_xml_url(out, fi, fi->dir, "atom.xml");
 	buf_printf(
 	    out, "</id>\n  <updated>%.10sT00:00:00Z</updated>\n", updated);
 	buf_addstr(out, "  <link rel=\"self\" href=\"");
-	add_xml_url(out, fi->base, fi->dir, "atom.xml");
+	add_xml_url(out, fi, fi->dir, "atom.xml");
 	buf_addstr(out, "\"/>\n  <link rel=\"alternate\" href=\"");
-	add_xml_url(out, fi->base, fi->dir, "");
+	add_xml_url(out, fi, fi->dir, "");
 	buf_addstr(out, "\"/>\n");
-	/* RFC 4287 4.1.1: entries without an author need one on the feed. */
-	if ((host = fi->author != NULL ? strdup(fi->author)
-	                               : base_host(fi->base)) == NULL) {
-		out->oom = 1;
-		return;
-	}
+	/*
+	 * RFC 4287 4.1.1: entries without an author need one on the feed.
+	 * A reader shows it as who wrote the feed: never a bare host name
+	 * such as "localhost"; the feed's title, or its URL, stand in.
+	 */
+	if (fi->author != NULL && fi->author[0] != '\0')
+		buf_addstr(&who, fi->author);
+	else
+		add_feed_title(&who, fi, 0);
 	buf_addstr(out, "  <author>\n");
-	add_xml_elem(out, "    ", "name", host);
+	if (who.oom)
+		out->oom = 1;
+	else
+		add_xml_elem(out, "    ", "name", who.data);
 	buf_addstr(out, "  </author>\n");
-	free(host);
+	buf_free(&who);
 }
 
 static void
 atom_entry(
     struct buf *out, const struct feed_info *fi, const struct feed_entry *e)
 {
+	struct buf t = {0};
+
 	buf_addstr(out, "  <entry>\n");
-	add_xml_elem(out, "    ", "title", entry_title(e));
+	if (feed_entry_title(&t, fi, e) == -1)
+		out->oom = 1;
+	else
+		add_xml_elem(out, "    ", "title", t.data);
+	buf_free(&t);
 	buf_addstr(out, "    <id>");
-	add_xml_url(out, fi->base, e->path, "");
+	add_xml_url(out, fi, e->path, "");
 	buf_addstr(out, "</id>\n    <link rel=\"alternate\" href=\"");
-	add_xml_url(out, fi->base, e->path, "");
+	add_xml_url(out, fi, e->path, "");
 	buf_printf(
 	    out, "\"/>\n    <updated>%.10sT00:00:00Z</updated>\n", e->date);
+	if (e->summary != NULL && e->summary[0] != '\0')
+		add_xml_elem(out, "    ", "summary", e->summary);
 	buf_addstr(out, "  </entry>\n");
 }
 
@@ -259,17 +292,35 @@ add_gmi_text(struct buf *out, const char *s)
 			buf_addch(out, *s);
 }
 
+/* A gemtext line of server-made text in the feed's language. */
+static void
+add_gmi_l10n(struct buf *out, const struct feed_info *fi, enum l10n_text t)
+{
+	buf_addstr(out, l10n(fi->lang, t));
+}
+
+/*
+ * The companion spec's page: the first heading is the feed's title (the
+ * index's, marked so the two are told apart), then a word on what it is,
+ * the dated links newest first, and the ways on: the Atom feed, back to
+ * the index, the other languages' pages.
+ */
 int
 feed_gemsub(struct buf *out, const struct feed_info *fi,
     const struct feed_entry *e, size_t n)
 {
 	struct buf t = {0};
+	const char *lang;
 	size_t i;
 
 	add_feed_title(&t, fi, 0);
 	buf_addstr(out, "# ");
 	if (!t.oom && t.data != NULL)
 		add_gmi_text(out, t.data);
+	buf_addstr(out, " \xe2\x80\x94 ");
+	add_gmi_l10n(out, fi, L10N_FEED_TITLE);
+	buf_addstr(out, "\n\n");
+	add_gmi_l10n(out, fi, L10N_FEED_ABOUT);
 	buf_addstr(out, "\n\n");
 	if (t.oom)
 		out->oom = 1;
@@ -278,7 +329,36 @@ feed_gemsub(struct buf *out, const struct feed_info *fi,
 		buf_addstr(out, "=> ");
 		uri_encode_path(out, e[i].path);
 		buf_printf(out, " %.10s ", e[i].date);
-		add_gmi_text(out, entry_title(&e[i]));
+		if (feed_entry_title(&t, fi, &e[i]) == 0)
+			add_gmi_text(out, t.data);
+		out->oom |= t.oom;
+		buf_free(&t);
+		buf_addch(out, '\n');
+	}
+	if (n == 0) {
+		add_gmi_l10n(out, fi, L10N_FEED_NONE);
+		buf_addch(out, '\n');
+	}
+	buf_addstr(out, "\n=> atom.xml ");
+	add_gmi_l10n(out, fi, L10N_FEED_ATOM);
+	buf_addstr(out, "\n=> ./ ");
+	add_gmi_l10n(out, fi, L10N_FEED_BACK);
+	buf_addch(out, '\n');
+	if (fi->nothers > 0) {
+		buf_addstr(out, "\n## ");
+		add_gmi_l10n(out, fi, L10N_FEED_OTHER);
+		buf_addch(out, '\n');
+	}
+	for (i = 0; i < fi->nothers; i++) {
+		buf_addstr(out, "=> ");
+		uri_encode_path(out, fi->others[i]);
+		buf_addstr(out, "feed.gmi ");
+		/* Each language by its own name, as a reader looks for it. */
+		lang = lang_from_path(fi->others[i]);
+		if (lang != NULL && l10n_has(lang))
+			buf_addstr(out, l10n(lang, L10N_LANG_NAME));
+		else
+			add_gmi_text(out, lang != NULL ? lang : fi->others[i]);
 		buf_addch(out, '\n');
 	}
 	return out->oom ? -1 : 0;

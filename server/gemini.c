@@ -11,6 +11,8 @@
 
 #include "buf.h"
 #include "gen.h"
+#include "l10n.h"
+#include "mime.h"
 #include "name.h"
 #include "net.h"
 #include "search.h"
@@ -178,30 +180,73 @@ gemini_search(
 	gemini_reply(c, ST_BAD_REQUEST, "%s", text);
 }
 
+/* A path's language: its folder's, else the capsule's. */
+static const char *
+path_lang(const struct conn *c, const char *path)
+{
+	const char *lang = lang_from_path(path);
+
+	return lang != NULL ? lang : c->cap->cc->lang;
+}
+
+/*
+ * The language of a request that did not parse: its path's first segment
+ * when it has the shape "scheme://host/lang/...", else the capsule's.
+ */
+static const char *
+raw_lang(const struct conn *c, const char *line, size_t len)
+{
+	char seg[16];
+	const char *p, *end = line + len, *e;
+	size_t n;
+
+	for (p = line; p + 3 <= end && memcmp(p, "://", 3) != 0; p++)
+		;
+	if (p + 3 > end)
+		return c->cap->cc->lang;
+	for (p += 3; p < end && *p != '/'; p++)
+		;
+	for (e = p + 1; e < end && *e != '/'; e++)
+		;
+	n = (size_t)(e - p) + 1;
+	if (p >= end || e >= end || n >= sizeof(seg))
+		return c->cap->cc->lang;
+	memcpy(seg, p, n);
+	seg[n] = '\0';
+	return path_lang(c, seg);
+}
+
 static void
 gemini_handle(struct conn *c, const char *line, size_t len)
 {
 	const struct node *n;
-	const char *why = NULL;
+	const char *why = NULL, *lang;
 	struct uri u;
 	unsigned want, page;
 	char scope[8];
 	int port;
 
 	if (len > GEMINI_REQ_MAX) {
-		gemini_reply(c, ST_BAD_REQUEST, "Request longer than %d bytes",
-		    GEMINI_REQ_MAX);
+		gemini_reply(c, ST_BAD_REQUEST, "%s",
+		    l10n(raw_lang(c, line, len), L10N_TOO_LONG));
 		return;
 	}
 	if (uri_parse(line, len, &u, &why) == -1) {
-		gemini_reply(c, ST_BAD_REQUEST, "Bad request: %s", why);
+		/* The parser's reason is in English: for English only. */
+		lang = raw_lang(c, line, len);
+		if (l10n(lang, L10N_LANG_NAME) == l10n(NULL, L10N_LANG_NAME))
+			gemini_reply(c, ST_BAD_REQUEST, "%s: %s",
+			    l10n(lang, L10N_BAD_REQUEST), why);
+		else
+			gemini_reply(c, ST_BAD_REQUEST, "%s",
+			    l10n(lang, L10N_BAD_REQUEST));
 		return;
 	}
 	conn_set_logpath(c, u.path);
+	lang = path_lang(c, u.path);
 	if (strcmp(u.scheme, "gemini") != 0) {
-		gemini_error(c, ST_PROXY_REFUSED,
-		    "Proxy request refused: this server serves only gemini:// "
-		    "URLs");
+		gemini_error(
+		    c, ST_PROXY_REFUSED, l10n(lang, L10N_PROXY_SCHEME));
 		return;
 	}
 	/* Behind a port redirect, clients name the public port. */
@@ -209,9 +254,9 @@ gemini_handle(struct conn *c, const char *line, size_t len)
 	    c->cap->cc->public_port ? c->cap->cc->public_port : c->l->gl->port;
 	port = u.port == -1 ? GEMINI_PORT : u.port;
 	if (!is_our_host(c, &u) || (unsigned)port != want) {
-		gemini_reply(c, ST_PROXY_REFUSED,
-		    "Proxy request refused: this server is %s, port %u",
-		    c->cap->cc->uname, want);
+		gemini_reply(c, ST_PROXY_REFUSED, "%s %s, %s %u",
+		    l10n(lang, L10N_PROXY_SERVER), c->cap->cc->uname,
+		    l10n(lang, L10N_PORT), want);
 		return;
 	}
 	if ((n = tree_lookup(c->cap->snap, u.path)) != NULL) {
@@ -227,7 +272,8 @@ gemini_handle(struct conn *c, const char *line, size_t len)
 		gemini_search(c, &u, scope, page);
 		return;
 	}
-	gemini_reply(c, ST_NOT_FOUND, "Not found: %s", u.path);
+	gemini_reply(
+	    c, ST_NOT_FOUND, "%s: %s", l10n(lang, L10N_NOT_FOUND), u.path);
 }
 
 const struct front gemini_front = {

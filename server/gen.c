@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "charset.h"
 #include "gen.h"
 #include "log.h"
 #include "tree.h"
@@ -51,15 +52,33 @@ add_listener(struct gen *g, enum proto proto, const struct listen_spec *l,
 }
 
 static size_t
-view_of(struct capsule *cap, unsigned port)
+view_of(struct capsule *cap, unsigned port, int charset)
 {
 	size_t v;
 
 	for (v = 0; v < cap->nviews; v++)
-		if (cap->gopher_ports[v] == port)
+		if (cap->views[v].port == port &&
+		    cap->views[v].charset == charset)
 			return v;
-	cap->gopher_ports[cap->nviews] = port;
+	cap->views[cap->nviews].port = port;
+	cap->views[cap->nviews].charset = charset;
 	return cap->nviews++;
+}
+
+/*
+ * The port a Gopher listener's menus name: advertise= first; then the
+ * capsule's gopher-port, but only for UTF-8 listeners, so that a legacy
+ * reader's menus lead back to the listener that speaks its charset.
+ */
+static unsigned
+view_port(
+    const struct capsule_conf *cc, const struct listen_spec *l, unsigned bound)
+{
+	if (l->advertise != 0)
+		return l->advertise;
+	if (cc->gopher_port != 0 && l->charset == CHARSET_UTF8)
+		return cc->gopher_port;
+	return bound;
 }
 
 static int
@@ -99,16 +118,15 @@ map_listeners(struct gen *g, const struct gen_opts *o)
 				return -1;
 			gl->caps[gl->ncaps++] = i;
 			gl->view = view_of(cap,
-			    cc->gopher_port           ? cc->gopher_port
-			    : cc->gopher[j].advertise ? cc->gopher[j].advertise
-			                              : gl->port);
+			    view_port(cc, &cc->gopher[j], gl->port),
+			    cc->gopher[j].charset);
 		}
 		if (cc->public_port != 0)
 			cap->feed_port = cc->public_port;
 		if (cap->feed_port == 0)
 			cap->feed_port = 1965;
 		if (cap->nviews == 0) /* no Gopher listener: render nothing */
-			cap->gopher_ports[cap->nviews++] = 70;
+			view_of(cap, 70, CHARSET_UTF8);
 	}
 	return 0;
 }
@@ -150,7 +168,7 @@ load_content(struct gen *g, size_t i, const struct gen_opts *o)
 	    .hostname = cc->name,
 	    .gemini_port = cap->feed_port,
 	    .gopher_host = cc->gopher_host,
-	    .gopher_ports = cap->gopher_ports,
+	    .views = cap->views,
 	    .nviews = cap->nviews,
 	    .lang = cc->lang,
 	    .author = cc->author,
@@ -244,8 +262,13 @@ gen_build(struct conf *c, const struct gen_opts *o)
 {
 	struct gen *g;
 	struct capsule *cap;
+	char err[256];
 	size_t i, j;
 
+	/* Here, in the parent: sandboxed workers cannot load iconv's modules.
+	 */
+	if (charset_init(err, sizeof(err)) == -1)
+		log_warn("%s", err);
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		goto oom;
 	g->refs = 1;

@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "tls.h"
+#include "tree.h"
 
 struct snapshot;
 
@@ -22,7 +23,7 @@ struct capsule {
 	struct snapshot *snap;
 	SSL_CTX *ctx; /* NULL when it has no Gemini listener */
 	struct tls_ids ids;
-	unsigned gopher_ports[LISTEN_MAX]; /* one view per advertised port */
+	struct view_spec views[LISTEN_MAX]; /* per (advertised port, charset) */
 	size_t nviews;
 	unsigned feed_port; /* the Gemini port its feeds' URLs name */
 };

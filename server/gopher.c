@@ -11,7 +11,10 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "charset.h"
 #include "gen.h"
+#include "l10n.h"
+#include "mime.h"
 #include "net.h"
 #include "render.h"
 #include "search.h"
@@ -31,15 +34,26 @@ adv_host(const struct conn *c)
 static unsigned
 adv_port(const struct conn *c)
 {
-	return c->cap->gopher_ports[c->l->gl->view];
+	return c->cap->views[c->l->gl->view].port;
 }
 
-/* Error text is a menu line: clean, and cut to the menu width. */
+/* The charset of this listener's readers. */
+static enum charset
+view_charset(const struct conn *c)
+{
+	return (enum charset)c->cap->views[c->l->gl->view].charset;
+}
+
+/*
+ * Error text is a menu line: clean, in the listener's charset (folded
+ * before it is cut, as transliteration widens it), cut to the menu width.
+ */
 static void
 gopher_error_at(
     struct conn *c, enum status status, const char *msg, const char *sel)
 {
-	struct buf raw = {0}, text = {0}, line = {0};
+	struct buf raw = {0}, text = {0}, fold = {0}, cut = {0}, line = {0};
+	enum charset cs = view_charset(c);
 
 	buf_addstr(&raw, msg);
 	if (sel != NULL && *sel != '\0') {
@@ -47,16 +61,22 @@ gopher_error_at(
 		buf_addstr(&raw, sel);
 	}
 	buf_addch(&line, '3');
-	if (!raw.oom && wrap_clean(&text, raw.data, raw.len, 0) == 0)
-		wrap_cut(&line, text.data, text.len, RENDER_WIDTH, 1);
+	if (!raw.oom && wrap_clean(&text, raw.data, raw.len, 0) == 0 &&
+	    charset_fold(&fold, cs, text.data ? text.data : "", text.len) ==
+	        0 &&
+	    wrap_cut_with(&cut, fold.data ? fold.data : "", fold.len,
+	        RENDER_WIDTH, charset_ellipsis(cs)) == 0)
+		charset_encode(&line, cs, cut.data ? cut.data : "", cut.len);
 	if (line.oom || line.len + 64 > sizeof(c->small))
 		conn_replyf(c, status, "3Error\t\t%s\t%u\r\n.\r\n", adv_host(c),
 		    adv_port(c));
 	else
-		conn_replyf(c, status, "%s\t\t%s\t%u\r\n.\r\n", line.data,
-		    adv_host(c), adv_port(c));
+		conn_replyf(c, status, "%.*s\t\t%s\t%u\r\n.\r\n", (int)line.len,
+		    line.data, adv_host(c), adv_port(c));
 	buf_free(&raw);
 	buf_free(&text);
+	buf_free(&fold);
+	buf_free(&cut);
 	buf_free(&line);
 }
 
@@ -64,6 +84,38 @@ static void
 gopher_error(struct conn *c, enum status status, const char *msg)
 {
 	gopher_error_at(c, status, msg, NULL);
+}
+
+/*
+ * The language of a selector: its language folder's, else the capsule's;
+ * the root index's several languages for the root.
+ */
+static const char *
+sel_lang(const struct conn *c, const char *sel)
+{
+	const char *lang = lang_from_path(sel);
+
+	if (lang != NULL)
+		return lang;
+	if (c->cap->snap->root_lang[0] != '\0' &&
+	    (sel[0] == '\0' || strcmp(sel, "/") == 0 ||
+	        strchr(sel + 1, '/') == NULL))
+		return c->cap->snap->root_lang;
+	return c->cap->cc->lang;
+}
+
+/* An error in the reader's language, then what it was about. */
+static void
+gopher_fail(struct conn *c, enum status status, const char *lang,
+    enum l10n_text t, const char *detail)
+{
+	struct buf m = {0};
+
+	if (l10n_add(&m, lang, t) == -1)
+		gopher_error_at(c, status, l10n(lang, t), detail);
+	else
+		gopher_error_at(c, status, m.data, detail);
+	buf_free(&m);
 }
 
 /*
@@ -107,7 +159,8 @@ url_redirect(struct conn *c, const char *s, size_t n)
 	url[n] = '\0';
 	conn_set_logpath(c, url);
 	if (i < n || !url_allowed(url)) {
-		gopher_error(c, ST_BAD_REQUEST, "Refused URL");
+		gopher_fail(c, ST_BAD_REQUEST, c->cap->cc->lang,
+		    L10N_REFUSED_URL, NULL);
 		return;
 	}
 	buf_addstr(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
@@ -123,14 +176,16 @@ url_redirect(struct conn *c, const char *s, size_t n)
 	conn_reply_own(c, ST_REDIRECT_TEMP, p, len);
 }
 
-/* caps.txt never changes: "Delimeter" is the format's own spelling. */
+/*
+ * caps.txt: "Delimeter" is the format's own spelling. The encoding is the
+ * listener's charset.
+ */
 static const char caps_txt[] =
     "CAPS\r\n\r\nCapsVersion=1\r\nExpireCapsAfter=3600\r\n\r\n"
     "PathDelimeter=/\r\nPathIdentity=.\r\nPathParent=..\r\n"
     "PathParentDouble=FALSE\r\nPathEscapeCharacter=%\r\n"
     "PathKeepPreDelimeter=FALSE\r\n\r\nServerSoftware=kapsula\r\n"
-    "ServerSoftwareVersion=" KAPSULA_VERSION
-    "\r\nServerDefaultEncoding=UTF-8\r\n";
+    "ServerSoftwareVersion=" KAPSULA_VERSION "\r\nServerDefaultEncoding=";
 
 /*
  * UMN gopher probes with Gopher+ ("\t$", "\t!", "\t+") and gives up on a
@@ -145,9 +200,9 @@ gopher_plus(struct conn *c, const struct node *n, const char *data, size_t len,
 	size_t outlen;
 
 	if (kind == '+') {
-		buf_addstr(&b, n->gopher ? "+-1\r\n" : "+-2\r\n");
+		buf_addstr(&b, node_is_menu(n) ? "+-1\r\n" : "+-2\r\n");
 		buf_add(&b, data, len);
-	} else if (kind == '$' && n->gopher != NULL) {
+	} else if (kind == '$' && node_is_menu(n)) {
 		buf_addstr(&b, "+-1\r\n");
 		for (; p < end && (eol = memchr(p, '\n', (size_t)(end - p)));
 		     p = eol + 1) {
@@ -160,8 +215,9 @@ gopher_plus(struct conn *c, const struct node *n, const char *data, size_t len,
 		}
 		buf_addstr(&b, ".\r\n");
 	} else {
-		buf_printf(
-		    &b, "+-1\r\n+INFO: %c%s\t", n->gopher ? '1' : '0', n->path);
+		buf_printf(&b, "+-1\r\n+INFO: %c", node_is_menu(n) ? '1' : '0');
+		charset_encode(&b, view_charset(c), n->path, strlen(n->path));
+		buf_addch(&b, '\t');
 		uri_encode_path(&b, n->path);
 		buf_printf(&b,
 		    "\t%s\t%u\t+\r\n+ADMIN:\r\n Admin: kapsula\r\n.\r\n",
@@ -310,13 +366,14 @@ static void
 gopher_handle(struct conn *c, const char *line, size_t len)
 {
 	char sel[SELECTOR_MAX + 1], path[URI_MAX + 1];
-	const char *tab, *why, *data, *plus = NULL, *words;
+	const char *tab, *why, *data, *lang, *plus = NULL, *words;
 	const struct node *n;
 	size_t sellen, dlen, wlen;
 	char kind = 0;
 
 	if (len > GOPHER_REQ_MAX) {
-		gopher_error(c, ST_BAD_REQUEST, "Request line too long");
+		gopher_fail(c, ST_BAD_REQUEST, c->cap->cc->lang,
+		    L10N_LINE_TOO_LONG, NULL);
 		return;
 	}
 	tab = memchr(line, '\t', len);
@@ -332,7 +389,8 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 	    (plus[0] == '$' || plus[0] == '!' || plus[0] == '+'))
 		kind = plus[0];
 	if (memchr(line, '\0', sellen) != NULL) {
-		gopher_error(c, ST_BAD_REQUEST, "NUL byte in the selector");
+		gopher_fail(
+		    c, ST_BAD_REQUEST, c->cap->cc->lang, L10N_NUL_BYTE, NULL);
 		return;
 	}
 	/* Links to the web can be long; they are not paths in the tree. */
@@ -342,26 +400,38 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 	}
 	if (sellen > SELECTOR_MAX) {
 		/* A results page's link carries its query: it may be long. */
-		if (!try_search_link(c, line, sellen))
-			gopher_error(c, ST_BAD_REQUEST,
-			    "Selector longer than 1024 bytes");
+		if (try_search_link(c, line, sellen))
+			return;
+		memcpy(sel, line, SELECTOR_MAX);
+		sel[SELECTOR_MAX] = '\0';
+		gopher_fail(c, ST_BAD_REQUEST, sel_lang(c, sel),
+		    L10N_SEL_TOO_LONG, NULL);
 		return;
 	}
 	if (tab != NULL && len - sellen - 1 > GOPHER_QUERY_MAX + 2) {
-		gopher_error(c, ST_BAD_REQUEST, "Search longer than 256 bytes");
+		memcpy(sel, line, sellen);
+		sel[sellen] = '\0';
+		gopher_fail(c, ST_BAD_REQUEST, sel_lang(c, sel),
+		    L10N_SEARCH_TOO_LONG, NULL);
 		return;
 	}
 	memcpy(sel, line, sellen);
 	sel[sellen] = '\0';
 	conn_set_logpath(c, sel);
 	if (uri_normalize_path(sel, sellen, path, sizeof(path), &why) == -1) {
-		gopher_error(c, ST_BAD_REQUEST, why);
+		/* The parser's reason is in English: for English only. */
+		lang = sel_lang(c, sel);
+		gopher_fail(c, ST_BAD_REQUEST, lang, L10N_BAD_REQUEST,
+		    l10n(lang, L10N_LANG_NAME) == l10n(NULL, L10N_LANG_NAME)
+		        ? why
+		        : NULL);
 		return;
 	}
 	conn_set_logpath(c, path);
 	if (strcmp(path, "/caps.txt") == 0 &&
 	    tree_lookup(c->cap->snap, path) == NULL) {
-		conn_reply(c, ST_SUCCESS, caps_txt, sizeof(caps_txt) - 1);
+		conn_replyf(c, ST_SUCCESS, "%s%s\r\n", caps_txt,
+		    charset_iana(view_charset(c)));
 		return;
 	}
 	if ((n = find(c, path)) == NULL) {
@@ -369,7 +439,8 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 		if (try_search(c, path, words, wlen, 0) ||
 		    try_search_link(c, sel, sellen))
 			return;
-		gopher_error_at(c, ST_NOT_FOUND, "Not found", path);
+		gopher_fail(
+		    c, ST_NOT_FOUND, sel_lang(c, path), L10N_NOT_FOUND, path);
 		return;
 	}
 	data = node_gopher(n, c->l->gl->view, &dlen);

@@ -26,6 +26,7 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 
+#include "charset.h"
 #include "conf.h"
 #include "gen.h"
 #include "log.h"
@@ -623,8 +624,13 @@ announce(const struct parent *p)
 			    cap->ids.key_sha256);
 		}
 		for (j = 0; j < cap->nviews && cap->cc->ngopher > 0; j++)
-			log_warn("  gopher://%s:%u/", cap->cc->gopher_host,
-			    cap->gopher_ports[j]);
+			log_warn("  gopher://%s:%u/%s%s", cap->cc->gopher_host,
+			    cap->views[j].port,
+			    cap->views[j].charset ? " charset=" : "",
+			    cap->views[j].charset
+			        ? charset_name(
+			              (enum charset)cap->views[j].charset)
+			        : "");
 	}
 }
 

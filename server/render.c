@@ -9,7 +9,9 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "charset.h"
 #include "gemtext.h"
+#include "l10n.h"
 #include "mime.h"
 #include "name.h"
 #include "render.h"
@@ -36,6 +38,8 @@ struct sink {
 	int pre_cut;     /* a line of this block was cut in the menu */
 	const char *alt; /* the block's alt text */
 	size_t altlen;
+	int top_done;     /* menu: the items after the heading are out */
+	int offer_search; /* menu: o->search as an item; the text lacks it */
 };
 
 /* A gopher:// URL taken apart (RFC 4266). */
@@ -47,6 +51,30 @@ struct gopher_ref {
 	const char *raw;            /* the selector as the URL writes it */
 	size_t rawlen;
 };
+
+/*
+ * Display text made clean, then folded to the view's charset: widths are
+ * measured after the fold, since a transliteration is wider ("щ" → "shh").
+ */
+static int
+clean_text(struct buf *out, const struct render_opts *o, const char *s,
+    size_t n, int keep_tabs)
+{
+	struct buf c = {0};
+	int rc;
+
+	if (o->charset == CHARSET_UTF8)
+		return wrap_clean(out, s, n, keep_tabs);
+	if (wrap_clean(&c, s, n, keep_tabs) == -1) {
+		buf_free(&c);
+		out->oom = 1;
+		return -1;
+	}
+	rc = charset_fold(
+	    out, (enum charset)o->charset, c.data ? c.data : "", c.len);
+	buf_free(&c);
+	return rc;
+}
 
 static int
 emit_line(struct sink *k, const char *prefix, const char *s, size_t n)
@@ -94,7 +122,7 @@ emit_wrapped_tabs(struct sink *k, const char *s, size_t n, const char *pre,
 	size_t plen = strlen(pre);
 	int rc = -1;
 
-	if (wrap_clean(&clean, s, n, tabs) == -1)
+	if (clean_text(&clean, k->o, s, n, tabs) == -1)
 		goto out;
 	if (tabs && memchr(clean.data ? clean.data : "", '\t', clean.len)) {
 		if (wrap_expand_tabs(&wide, clean.data, clean.len) == -1)
@@ -164,13 +192,14 @@ emit_pre(struct sink *k, const char *s, size_t n)
 	size_t cols = k->width > RENDER_PRE_WIDTH ? k->width : RENDER_PRE_WIDTH;
 	int rc = -1;
 
-	if (wrap_clean(&clean, s, n, 1) == -1 ||
+	if (clean_text(&clean, k->o, s, n, 1) == -1 ||
 	    wrap_expand_tabs(&wide, clean.data ? clean.data : "", clean.len) ==
 	        -1)
 		goto out;
 	if (k->menu) {
-		if (wrap_cut(&cut, wide.data ? wide.data : "", wide.len, cols,
-		        1) == -1)
+		if (wrap_cut_with(&cut, wide.data ? wide.data : "", wide.len,
+		        cols,
+		        charset_ellipsis((enum charset)k->o->charset)) == -1)
 			goto out;
 		if (cut.len != wide.len)
 			k->pre_cut = 1;
@@ -392,7 +421,8 @@ own_gopher(const struct render_opts *o, const struct gopher_ref *g, char *path,
 /* One menu line for any host and port: the core of render_item. */
 static int
 item_at(struct buf *out, char type, const char *display, size_t len,
-    const char *sel, const char *host, unsigned port, size_t width)
+    const char *sel, const char *host, unsigned port, size_t width,
+    const struct render_opts *o)
 {
 	struct buf clean = {0}, shown = {0};
 	const char *c;
@@ -403,9 +433,9 @@ item_at(struct buf *out, char type, const char *display, size_t len,
 	for (c = sel; *c != '\0'; c++)
 		if (!is_print_ascii((unsigned char)*c))
 			return -1;
-	if (wrap_clean(&clean, display, len, 0) == -1 ||
-	    wrap_cut(&shown, clean.data ? clean.data : "", clean.len, width,
-	        1) == -1)
+	if (clean_text(&clean, o, display, len, 0) == -1 ||
+	    wrap_cut_with(&shown, clean.data ? clean.data : "", clean.len,
+	        width, charset_ellipsis((enum charset)o->charset)) == -1)
 		goto out;
 	buf_printf(out, "%c%s\t%s\t%s\t%u\r\n", type,
 	    shown.data ? shown.data : "", sel, host, port);
@@ -428,8 +458,8 @@ int
 render_item(struct buf *out, char type, const char *display, size_t len,
     const char *selector, const struct render_opts *o)
 {
-	return item_at(
-	    out, type, display, len, selector, o->host, o->port, sink_width(o));
+	return item_at(out, type, display, len, selector, o->host, o->port,
+	    sink_width(o), o);
 }
 
 /* "URL:" and the URL with every byte outside printable ASCII escaped. */
@@ -572,14 +602,26 @@ out:
 	return rc;
 }
 
+/* A local link's decoded path, "/" added when it names a folder. */
+static int
+local_target(const struct render_opts *o, const char *u, size_t n, char *path,
+    size_t pathsz)
+{
+	if (resolve_local(o, u, n, path, pathsz - 1) == -1)
+		return -1;
+	if (o->is_folder != NULL && path[strlen(path) - 1] != '/' &&
+	    o->is_folder(o->arg, path))
+		strcat(path, "/"); /* room kept above */
+	return 0;
+}
+
 static int
 menu_local_link(struct sink *k, const struct gmi_line *l, const char *label,
     size_t labellen)
 {
 	char path[URI_MAX + 1];
 
-	if (resolve_local(k->o, l->url, l->urllen, path, sizeof(path) - 1) ==
-	    -1)
+	if (local_target(k->o, l->url, l->urllen, path, sizeof(path)) == -1)
 		return emit_dead_link(k, l);
 	return menu_local_path(k, l, path, label, labellen);
 }
@@ -604,7 +646,7 @@ menu_link(struct sink *k, const struct gmi_line *l)
 		if (own_gopher(k->o, &g, path, sizeof(path) - 1) == 0)
 			return menu_local_path(k, l, path, label, labellen);
 		return item_at(k->out, g.type, label, labellen, g.sel, g.host,
-		    g.port, k->width);
+		    g.port, k->width, k->o);
 	}
 	if (!has_scheme(l->url, l->urllen)) {
 		if (l->urllen < 2 || memcmp(l->url, "//", 2) != 0)
@@ -621,10 +663,28 @@ out:
 	return rc;
 }
 
+/* "gopher://host:port/T" or base, then the encoded path. */
+static int
+local_url(struct buf *out, const struct render_opts *o, const char *path)
+{
+	int v6 = strchr(o->host, ':') != NULL;
+
+	if (o->gopher_urls) {
+		buf_printf(out, "gopher://%s%s%s", v6 ? "[" : "", o->host,
+		    v6 ? "]" : "");
+		if (o->port != GOPHER_PORT)
+			buf_printf(out, ":%u", o->port);
+		buf_printf(out, "/%c", local_item_type(o, path));
+	} else if (o->base != NULL) {
+		buf_addstr(out, o->base);
+	}
+	return uri_encode_path(out, path);
+}
+
 /*
- * In the text version a link is "[N] label" in the flow and "[N] target"
- * in a list at the end: local targets as resolved paths, the rest as
- * written, so the page reads the same whichever protocol carried it.
+ * In the text version a link is "[N] label" in the flow and "[N] URL" in
+ * a list at the end: a local target as a full URL in the protocol that
+ * carried the page (a reader can paste it), the rest as written.
  */
 static int
 text_link(struct sink *k, const struct gmi_line *l)
@@ -633,24 +693,37 @@ text_link(struct sink *k, const struct gmi_line *l)
 	const char *label = l->textlen ? l->text : l->url;
 	size_t labellen = l->textlen ? l->textlen : l->urllen;
 	struct gopher_ref g;
+	struct buf url = {0};
 	int local;
 
 	snprintf(num, sizeof(num), "[%u] ", ++k->nlinks);
 	buf_addstr(&k->refs, num);
-	if (own_gemini(k->o, l->url, l->urllen, path, sizeof(path)) == 0)
+	if (own_gemini(k->o, l->url, l->urllen, path, sizeof(path) - 1) == 0)
 		local = 1;
 	else if (l->urllen > 9 && strncasecmp(l->url, "gopher://", 9) == 0)
 		local = parse_gopher(l->url, l->urllen, &g) == 0 &&
-		        own_gopher(k->o, &g, path, sizeof(path)) == 0;
+		        own_gopher(k->o, &g, path, sizeof(path) - 1) == 0;
 	else
 		local = !has_scheme(l->url, l->urllen) &&
 		        (l->urllen < 2 || memcmp(l->url, "//", 2) != 0) &&
-		        resolve_local(
+		        local_target(
 		            k->o, l->url, l->urllen, path, sizeof(path)) == 0;
+	if (local && k->o->is_folder != NULL && path[strlen(path) - 1] != '/' &&
+	    k->o->is_folder(k->o->arg, path))
+		strcat(path, "/"); /* room kept above */
 	if (local)
-		wrap_clean(&k->refs, path, strlen(path), 0);
+		local_url(&url, k->o, path);
+	else if (!has_scheme(l->url, l->urllen) && l->urllen >= 2 &&
+	         memcmp(l->url, "//", 2) == 0)
+		buf_addstr(&url, "gemini:"); /* "//host/x" keeps Gemini */
+	if (!local)
+		buf_add(&url, l->url, l->urllen);
+	if (url.oom)
+		k->refs.oom = 1;
 	else
-		wrap_clean(&k->refs, l->url, l->urllen, 0);
+		clean_text(
+		    &k->refs, k->o, url.data ? url.data : "", url.len, 0);
+	buf_free(&url);
 	buf_addch(&k->refs, '\n');
 	if (k->refs.oom)
 		return -1;
@@ -673,11 +746,12 @@ end_pre(struct sink *k)
 	if (!k->menu || !k->pre_cut || k->o->text == NULL)
 		return 0;
 	k->pre_cut = 0;
-	buf_addstr(&label, "Full width: ");
+	buf_addstr(&label, l10n(k->o->lang, L10N_FULL_WIDTH));
+	buf_addstr(&label, ": ");
 	if (k->altlen > 0)
 		buf_add(&label, k->alt, k->altlen);
 	else
-		buf_addstr(&label, "plain-text version of this page");
+		buf_addstr(&label, l10n(k->o->lang, L10N_FULL_WIDTH_TEXT));
 	if (label.oom || uri_encode_path(&sel, k->o->text) == -1)
 		goto out;
 	rc = render_item(k->out, '0', label.data, label.len, sel.data, k->o);
@@ -718,6 +792,16 @@ render_line(struct sink *k, const struct gmi_line *l)
 	return 0;
 }
 
+static int top_items(struct sink *);
+
+/* The page's heading(s) and the blank lines around them lead the menu. */
+static int
+is_top(const struct gmi_line *l)
+{
+	return l->type == GMI_H1 || l->type == GMI_H2 || l->type == GMI_H3 ||
+	       (l->type == GMI_TEXT && l->textlen == 0);
+}
+
 static int
 render_body(struct sink *k, const char *gmi, size_t len)
 {
@@ -725,10 +809,18 @@ render_body(struct sink *k, const char *gmi, size_t len)
 	struct gmi_line l;
 
 	gmi_init(&gp, gmi, len);
-	while (gmi_next(&gp, &l))
+	while (gmi_next(&gp, &l)) {
+		if (k->menu && !k->top_done && !is_top(&l) &&
+		    top_items(k) == -1)
+			return -1;
 		if (render_line(k, &l) == -1)
 			return -1;
-	return k->in_pre ? end_pre(k) : 0; /* a block left open */
+	}
+	if (k->in_pre && end_pre(k) == -1) /* a block left open */
+		return -1;
+	if (k->menu && !k->top_done && top_items(k) == -1)
+		return -1;
+	return 0;
 }
 
 static void
@@ -743,18 +835,18 @@ sink_init(
 	k->blank = 1;
 }
 
+/* A server-made item, its label in the page's language(s). */
 static int
-text_version_item(struct sink *k)
+label_item(
+    struct sink *k, char type, enum l10n_text t, const char *sel, unsigned port)
 {
-	static const char label[] = "Plain text version of this page";
-	struct buf sel = {0};
+	struct buf label = {0};
 	int rc = -1;
 
-	if (uri_encode_path(&sel, k->o->text) == -1)
-		goto out;
-	rc = render_item(k->out, '0', label, strlen(label), sel.data, k->o);
-out:
-	buf_free(&sel);
+	if (l10n_add(&label, k->o->lang, t) == 0)
+		rc = item_at(k->out, type, label.data, label.len, sel,
+		    k->o->host, port, k->width, k->o);
+	buf_free(&label);
 	return rc;
 }
 
@@ -784,14 +876,12 @@ links_to(const struct render_opts *o, const char *gmi, size_t len,
 }
 
 static int
-search_menu_item(struct sink *k, const char *gmi, size_t len)
+search_menu_item(struct sink *k)
 {
 	const struct render_opts *o = k->o;
 	struct buf sel = {0};
 	int rc = -1;
 
-	if (links_to(o, gmi, len, o->search))
-		return 0;
 	if (uri_encode_path(&sel, o->search) == -1)
 		goto out;
 	rc = render_item(
@@ -799,6 +889,77 @@ search_menu_item(struct sink *k, const char *gmi, size_t len)
 out:
 	buf_free(&sel);
 	return rc;
+}
+
+static const enum l10n_text view_labels[CHARSET_N] = {
+    [CHARSET_UTF8] = L10N_VIEW_UTF8,
+    [CHARSET_ASCII] = L10N_VIEW_ASCII,
+    [CHARSET_KOI8R] = L10N_VIEW_KOI8R,
+    [CHARSET_CP1251] = L10N_VIEW_CP1251,
+};
+
+/*
+ * After the heading (a reader such as Lagrange names a Gopher tab by the
+ * first line): the plain-text version, the search item of a root or
+ * language menu, then on the root menu the other charsets' listeners,
+ * then a blank line.
+ */
+static int
+top_items(struct sink *k)
+{
+	struct buf sel = {0};
+	size_t i;
+	int rc = -1, any = 0;
+
+	k->top_done = 1;
+	if (k->o->text != NULL) {
+		if (uri_encode_path(&sel, k->o->text) == -1 ||
+		    label_item(
+		        k, '0', L10N_TEXT_VERSION, sel.data, k->o->port) == -1)
+			goto out;
+		any = 1;
+	}
+	if (k->offer_search) {
+		if (search_menu_item(k) == -1)
+			goto out;
+		any = 1;
+	}
+	for (i = 0; i < k->o->nalts; i++) {
+		if (k->o->alts[i].charset < 0 ||
+		    k->o->alts[i].charset >= CHARSET_N)
+			continue;
+		if (label_item(k, '1', view_labels[k->o->alts[i].charset], "/",
+		        k->o->alts[i].port) == -1)
+			goto out;
+		any = 1;
+	}
+	rc = any ? emit_line(k, "", "", 0) : 0;
+out:
+	buf_free(&sel);
+	return rc;
+}
+
+/*
+ * What was rendered from start on, folded already, as the bytes of the
+ * view's charset (an 8-bit one needs its own bytes; ASCII is there).
+ */
+static int
+encode_tail(struct buf *out, size_t start, const struct render_opts *o)
+{
+	struct buf e = {0};
+
+	if (o->charset != CHARSET_KOI8R && o->charset != CHARSET_CP1251)
+		return out->oom ? -1 : 0;
+	if (out->oom || charset_encode(&e, (enum charset)o->charset,
+	                    out->data + start, out->len - start) == -1) {
+		buf_free(&e);
+		out->oom = 1;
+		return -1;
+	}
+	out->len = start;
+	buf_add(out, e.data, e.len);
+	buf_free(&e);
+	return out->oom ? -1 : 0;
 }
 
 int
@@ -809,18 +970,12 @@ render_menu(
 	size_t start = out->len;
 
 	sink_init(&k, out, o, 1);
-	if (o->text != NULL && text_version_item(&k) == -1)
-		return -1;
-	if (o->search != NULL && o->search_label != NULL &&
-	    search_menu_item(&k, gmi, len) == -1)
-		return -1;
-	/* The items above stand apart from the page's own lines. */
-	if (out->len > start && emit_line(&k, "", "", 0) == -1)
-		return -1;
+	k.offer_search = o->search != NULL && o->search_label != NULL &&
+	                 !links_to(o, gmi, len, o->search);
 	if (render_body(&k, gmi, len) == -1)
 		return -1;
 	buf_addstr(out, ".\r\n");
-	return out->oom ? -1 : 0;
+	return encode_tail(out, start, o);
 }
 
 /* LF line ends: the same bytes serve as Gopher type 0 and text/plain. */
@@ -829,6 +984,7 @@ render_text(
     struct buf *out, const char *gmi, size_t len, const struct render_opts *o)
 {
 	struct sink k;
+	size_t start = out->len;
 	int rc = -1;
 
 	sink_init(&k, out, o, 0);
@@ -839,7 +995,7 @@ render_text(
 			buf_addch(out, '\n');
 		buf_add(out, k.refs.data, k.refs.len);
 	}
-	rc = out->oom || k.refs.oom ? -1 : 0;
+	rc = out->oom || k.refs.oom ? -1 : encode_tail(out, start, o);
 out:
 	buf_free(&k.refs);
 	return rc;

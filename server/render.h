@@ -15,6 +15,12 @@ struct buf;
 /* The longest selector our Gopher front accepts, and so publishes. */
 #define SELECTOR_MAX 1024
 
+/* Another Gopher listener of the same capsule, for another charset. */
+struct render_alt {
+	unsigned port;
+	int charset; /* enum charset */
+};
+
 struct render_opts {
 	const char *host; /* host advertised in menu lines */
 	unsigned port;    /* port advertised in menu lines */
@@ -23,6 +29,17 @@ struct render_opts {
 	const char *text; /* decoded selector of the page's plain-text
 	                     version, linked at the top; NULL for none */
 	int width;        /* wrap width in display columns */
+	const char *lang; /* the page's: server-made labels speak it */
+	int charset;      /* enum charset: every text is folded to it before
+	                     it is measured, the result encoded in it */
+	/* Text version: links become full URLs. gopher_urls: gopher://host:
+	   port/Tselector on this view; else base ("gemini://host:port") and
+	   the path; with neither, the resolved path. */
+	int gopher_urls;
+	const char *base;
+	/* The root menu: the other charsets' listeners, after the text item. */
+	const struct render_alt *alts;
+	size_t nalts;
 	/* 1 when a decoded path without its final '/' names a folder, so a
 	   link to "en" becomes a menu item for "en/"; may be NULL. */
 	int (*is_folder)(void *arg, const char *path);

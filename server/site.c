@@ -1,15 +1,19 @@
 /*
  * site.c: pages derived from the loaded tree, made once per snapshot:
  * listings for folders without index.gmi, plain-text versions, feeds per
- * language, and the Gopher rendering of every gemtext page.
+ * language, and every node's Gopher bytes per view (port and charset).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistr.h>
 
 #include "buf.h"
+#include "charset.h"
 #include "feed.h"
+#include "gemtext.h"
+#include "l10n.h"
 #include "mime.h"
 #include "render.h"
 #include "search.h"
@@ -18,6 +22,8 @@
 #include "uri.h"
 
 #define TEXT_SUFFIX ".txt" /* "/en/a.gmi" is also "/en/a.gmi.txt" */
+
+static void base_opts(struct render_opts *, const struct tree_opts *);
 
 /* a + b into out; 0, or -1 when it does not fit. */
 static int
@@ -63,18 +69,71 @@ lookup_sorted(const struct snapshot *s, size_t nsorted, const char *path)
 	return tree_lookup(&view, path);
 }
 
+/*
+ * A page's language: its folder's, else the capsule's; the root index of
+ * a capsule with several language folders speaks all of them.
+ */
+static const char *
+page_lang(const struct snapshot *s, const struct tree_opts *o, const char *path)
+{
+	if (s->root_lang[0] != '\0' &&
+	    (strcmp(path, "/") == 0 || strcmp(path, "/index.gmi") == 0 ||
+	        strcmp(path, "/index.gmi" TEXT_SUFFIX) == 0))
+		return s->root_lang;
+	return tree_lang(o, path);
+}
+
+/* "en,ru" from the top-level language folders, when there are two or more. */
+static int
+set_root_lang(struct snapshot *s, const struct tree_opts *o, size_t nsorted)
+{
+	struct node *idx;
+	const char *lang, *body;
+	size_t i, n = 0, len, used = 0;
+
+	for (i = 0; i < nsorted; i++) {
+		if (!s->nodes[i].is_dir ||
+		    (lang = lang_from_path(s->nodes[i].path)) == NULL ||
+		    strchr(s->nodes[i].path + 1, '/')[1] != '\0')
+			continue;
+		if (used + strlen(lang) + 2 > sizeof(s->root_lang))
+			break;
+		used += (size_t)snprintf(s->root_lang + used,
+		    sizeof(s->root_lang) - used, "%s%s", n ? "," : "", lang);
+		n++;
+	}
+	if (n < 2) {
+		s->root_lang[0] = '\0';
+		return 0;
+	}
+	idx = (struct node *)lookup_sorted(s, nsorted, "/index.gmi");
+	if (idx == NULL || !is_gemtext(idx))
+		return 0;
+	/* The reply's own bytes, in whatever charset they came. */
+	body = idx->reply + idx->hdr_len;
+	len = idx->reply_len - idx->hdr_len;
+	(void)o;
+	return tree_set_reply(idx, idx->mime, s->root_lang, body, len);
+}
+
 static int
 add_listing(
     struct snapshot *s, size_t nsorted, size_t i, const struct tree_opts *o)
 {
 	struct buf g = {0};
 	const char *dir = s->nodes[i].path, *p, *name;
+	const char *lang = page_lang(s, o, dir);
 	size_t j, dlen = strlen(dir);
 	int rc;
 
-	buf_printf(&g, "# Index of %s\n\n", dir);
-	if (strcmp(dir, "/") != 0)
-		buf_addstr(&g, "=> ../ Parent folder\n");
+	buf_addstr(&g, "# ");
+	l10n_add(&g, lang, L10N_INDEX_OF);
+	buf_printf(&g, "%s\n\n", dir);
+	if (strcmp(dir, "/") != 0) {
+		buf_addstr(&g, "=> ../ ");
+		l10n_add(&g, lang, L10N_PARENT);
+		buf_addch(&g, '\n');
+	}
 	/* Sorted by path, so a folder's children follow it directly. */
 	for (j = i + 1;
 	     j < nsorted && strncmp(s->nodes[j].path, dir, dlen) == 0; j++) {
@@ -88,18 +147,78 @@ add_listing(
 	}
 	if (g.oom)
 		return -1;
-	rc = tree_set_reply(
-	    &s->nodes[i], "text/gemini", tree_lang(o, dir), g.data, g.len);
+	rc = tree_set_reply(&s->nodes[i], "text/gemini", lang, g.data, g.len);
 	buf_free(&g);
 	return rc;
 }
 
-static int
-add_text_version(struct snapshot *s, size_t nsorted, size_t i,
-    const struct render_opts *ro, const struct tree_opts *to)
+/* "gemini://host" or "gemini://host:port": what Gemini URLs start with. */
+static void
+gemini_base(char *out, size_t outsz, const struct tree_opts *o)
 {
-	char path[URI_MAX * 2];
-	struct render_opts o = *ro;
+	int v6 = strchr(o->hostname, ':') != NULL;
+
+	if (o->gemini_port == 1965)
+		snprintf(out, outsz, "gemini://%s%s%s", v6 ? "[" : "",
+		    o->hostname, v6 ? "]" : "");
+	else
+		snprintf(out, outsz, "gemini://%s%s%s:%u", v6 ? "[" : "",
+		    o->hostname, v6 ? "]" : "", o->gemini_port);
+}
+
+/* The same for one Gopher view: "gopher://host:port". */
+static void
+gopher_base(char *out, size_t outsz, const struct tree_opts *o, size_t v)
+{
+	int v6 = strchr(o->gopher_host, ':') != NULL;
+
+	if (o->views[v].port == 70)
+		snprintf(out, outsz, "gopher://%s%s%s", v6 ? "[" : "",
+		    o->gopher_host, v6 ? "]" : "");
+	else
+		snprintf(out, outsz, "gopher://%s%s%s:%u", v6 ? "[" : "",
+		    o->gopher_host, v6 ? "]" : "", o->views[v].port);
+}
+
+/* The loaded part of a snapshot, sorted, before derived pages join it. */
+struct sorted {
+	const struct snapshot *s;
+	size_t n;
+};
+
+static int
+is_folder_sorted(void *arg, const char *path)
+{
+	const struct sorted *so = arg;
+	char dir[URI_MAX * 2];
+	const struct node *f;
+
+	if (join(dir, sizeof(dir), path, "/") == -1)
+		return 0;
+	f = lookup_sorted(so->s, so->n, dir);
+	return f != NULL && f->is_dir;
+}
+
+static const char *
+mime_of_sorted(void *arg, const char *path)
+{
+	const struct sorted *so = arg;
+	const struct node *n = lookup_sorted(so->s, so->n, path);
+
+	return n != NULL ? n->mime : NULL;
+}
+
+/*
+ * The Gemini text version of a gemtext page: its link list names Gemini
+ * URLs. Gopher's own versions (gopher:// URLs) come with the views.
+ */
+static int
+add_text_version(
+    struct snapshot *s, size_t nsorted, size_t i, const struct tree_opts *to)
+{
+	char path[URI_MAX * 2], base[512];
+	struct render_opts o;
+	struct sorted so = {s, nsorted};
 	struct buf t = {0};
 	struct node *n;
 	const char *body;
@@ -110,15 +229,25 @@ add_text_version(struct snapshot *s, size_t nsorted, size_t i,
 	if (join(path, sizeof(path), s->nodes[i].path, TEXT_SUFFIX) == -1 ||
 	    lookup_sorted(s, nsorted, path) != NULL)
 		return 0;
+	base_opts(&o, to);
 	o.self = s->nodes[i].path;
+	o.lang = s->nodes[i].lang;
+	if (to->hostname != NULL) { /* else the links list paths */
+		gemini_base(base, sizeof(base), to);
+		o.base = base;
+	}
+	o.is_folder = is_folder_sorted;
+	o.mime_of = mime_of_sorted;
+	o.arg = &so;
 	body = body_of(&s->nodes[i], &len);
 	if (render_text(&t, body, len, &o) == -1)
 		goto err;
 	/* tree_add may move the array: nothing of nodes[i] is used below. */
 	if ((n = tree_add(s, path)) == NULL)
 		goto err;
-	rc =
-	    tree_set_reply(n, "text/plain", tree_lang(to, path), t.data, t.len);
+	n->derived = 1;
+	rc = tree_set_reply(
+	    n, "text/plain", page_lang(s, to, path), t.data, t.len);
 	buf_free(&t);
 	return rc;
 err:
@@ -135,7 +264,7 @@ entry_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->path, y->path);
 }
 
-static int
+static struct node *
 add_feed_node(struct snapshot *s, size_t nsorted, const char *dir,
     const char *name, const char *mime, const struct buf *b,
     const struct tree_opts *o)
@@ -144,32 +273,160 @@ add_feed_node(struct snapshot *s, size_t nsorted, const char *dir,
 	struct node *n;
 
 	if (join(path, sizeof(path), dir, name) == -1)
-		return 0;
+		return NULL;
 	if (lookup_sorted(s, nsorted, path) != NULL)
-		return 0; /* a real file of that name wins */
+		return NULL; /* a real file of that name wins */
 	if ((n = tree_add(s, path)) == NULL)
+		return NULL;
+	if (tree_set_reply(n, mime, tree_lang(o, path), b->data, b->len) == -1)
+		return NULL;
+	return n;
+}
+
+/* A link without a scheme is local. */
+static int
+is_local_url(const char *u, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && u[i] != '/' && u[i] != '?' && u[i] != '#'; i++)
+		if (u[i] == ':')
+			return 0;
+	return 1;
+}
+
+/*
+ * The label the language index gives its link to path, without a leading
+ * date ("2026-11-28 Title"): what the author calls the page in context.
+ */
+static char *
+index_label(const struct node *home, const char *idx, const char *path)
+{
+	char target[URI_MAX + 1], date[11], head[11];
+	struct gmi_parser gp;
+	struct gmi_line l;
+	const char *body, *why, *t;
+	size_t len, n, tl;
+
+	body = body_of(home, &len);
+	gmi_init(&gp, body, len);
+	while (gmi_next(&gp, &l)) {
+		if (l.type != GMI_LINK || l.textlen == 0 ||
+		    !is_local_url(l.url, l.urllen))
+			continue;
+		n = strcspn(l.url, "?#");
+		if (n > l.urllen)
+			n = l.urllen;
+		if (uri_resolve_path(
+		        idx, l.url, n, target, sizeof(target), &why) == -1 ||
+		    strcmp(target, path) != 0)
+			continue;
+		t = l.text;
+		tl = l.textlen;
+		memcpy(head, t, tl < 10 ? tl : 10);
+		head[tl < 10 ? tl : 10] = '\0';
+		if (tl > 11 && t[10] == ' ' && feed_page_date(head, date)) {
+			t += 11;
+			tl -= 11;
+		}
+		return strndup(t, tl);
+	}
+	return NULL;
+}
+
+/* A dated gemtext page under dir: the folder gets feeds. */
+static int
+has_dated(const struct snapshot *s, size_t nsorted, size_t di)
+{
+	const char *dir = s->nodes[di].path;
+	size_t i, dlen = strlen(dir);
+	char date[11];
+
+	for (i = di + 1;
+	     i < nsorted && strncmp(s->nodes[i].path, dir, dlen) == 0; i++)
+		if (!s->nodes[i].is_dir && is_gemtext(&s->nodes[i]) &&
+		    feed_page_date(base_name(s->nodes[i].path), date))
+			return 1;
+	return 0;
+}
+
+/* The other language folders with feeds, for the switch on feed.gmi. */
+static size_t
+other_langs(const struct snapshot *s, size_t nsorted, const char *dir,
+    const char **out, size_t max)
+{
+	const char *p;
+	size_t i, n = 0;
+
+	for (i = 0; i < nsorted && n < max; i++) {
+		p = s->nodes[i].path;
+		if (!s->nodes[i].is_dir || lang_from_path(p) == NULL ||
+		    strchr(p + 1, '/')[1] != '\0' || strcmp(p, dir) == 0 ||
+		    !has_dated(s, nsorted, i))
+			continue;
+		out[n++] = p;
+	}
+	return n;
+}
+
+/* The Gopher Atom feed of each view: gopher:// links, XML in its charset. */
+static int
+add_gopher_atom(struct snapshot *s, struct node *n, const struct feed_info *gem,
+    const struct feed_entry *e, size_t ne, const struct tree_opts *o)
+{
+	char base[512];
+	struct feed_info fi = *gem;
+	struct buf a = {0}, x = {0};
+	size_t v;
+
+	if ((n->gopher = calloc(s->nviews, sizeof(*n->gopher))) == NULL)
 		return -1;
-	return tree_set_reply(n, mime, tree_lang(o, path), b->data, b->len);
+	fi.gopher = 1;
+	fi.base = base;
+	for (v = 0; v < s->nviews; v++) {
+		gopher_base(base, sizeof(base), o, v);
+		if (feed_atom(&a, &fi, e, ne) == -1)
+			goto err;
+		if (o->views[v].charset != CHARSET_UTF8) {
+			if (charset_xml(&x, a.data, a.len) == -1)
+				goto err;
+			buf_free(&a);
+			a = x;
+			memset(&x, 0, sizeof(x));
+		}
+		if ((n->gopher[v].data = buf_take(&a, &n->gopher[v].len)) ==
+		    NULL)
+			goto err;
+		s->bytes += n->gopher[v].len;
+	}
+	return 0;
+err:
+	buf_free(&a);
+	buf_free(&x);
+	return -1;
 }
 
 /* Every dated gemtext page under a language folder is an entry. */
 static int
-add_feeds(
-    struct snapshot *s, size_t nsorted, size_t di, const struct tree_opts *o)
+add_feeds(struct snapshot *s, size_t nsorted, size_t di,
+    const struct tree_opts *o, const char *author)
 {
 	char dir[URI_MAX], idx[URI_MAX + 16], base[512];
+	const char *others[64];
 	struct feed_entry *e = NULL;
-	struct feed_info fi;
+	struct feed_info fi = {0};
 	struct buf atom = {0}, sub = {0};
 	const struct node *n, *home;
+	struct node *an;
 	const char *body;
 	size_t i, ne = 0, len, dlen;
-	int rc = -1, v6;
+	int rc = -1;
 
 	if (join(dir, sizeof(dir), s->nodes[di].path, "") == -1 ||
 	    join(idx, sizeof(idx), dir, "index.gmi") == -1)
 		return 0;
 	dlen = strlen(dir);
+	home = lookup_sorted(s, nsorted, idx);
 	if ((e = calloc(nsorted, sizeof(*e))) == NULL)
 		return -1;
 	for (i = di + 1; i < nsorted; i++) {
@@ -182,6 +439,8 @@ add_feeds(
 		body = body_of(n, &len);
 		e[ne].path = n->path;
 		e[ne].title = feed_page_title(body, len);
+		e[ne].summary = feed_page_summary(body, len);
+		e[ne].label = home ? index_label(home, idx, n->path) : NULL;
 		ne++;
 	}
 	/* No dated page, no feed: an empty one would date from 1970. */
@@ -190,37 +449,37 @@ add_feeds(
 		return 0;
 	}
 	qsort(e, ne, sizeof(*e), entry_cmp);
-	home = lookup_sorted(s, nsorted, idx);
 	fi.lang = lang_from_path(dir);
 	fi.dir = dir;
-	fi.author = o->author;
-	fi.title = NULL;
+	fi.author = author;
 	if (home != NULL) {
 		body = body_of(home, &len);
 		fi.title = feed_page_title(body, len);
 	}
-	/* An IPv6 literal goes in brackets in a URL. */
-	v6 = strchr(o->hostname, ':') != NULL;
-	if (o->gemini_port == 1965)
-		snprintf(base, sizeof(base), "gemini://%s%s%s", v6 ? "[" : "",
-		    o->hostname, v6 ? "]" : "");
-	else
-		snprintf(base, sizeof(base), "gemini://%s%s%s:%u",
-		    v6 ? "[" : "", o->hostname, v6 ? "]" : "", o->gemini_port);
+	fi.others = others;
+	fi.nothers = other_langs(
+	    s, nsorted, dir, others, sizeof(others) / sizeof(others[0]));
+	gemini_base(base, sizeof(base), o);
 	fi.base = base;
 	if (feed_atom(&atom, &fi, e, ne) == -1 ||
 	    feed_gemsub(&sub, &fi, e, ne) == -1)
 		goto err;
-	/* The entries point into nodes: add the feed nodes last. */
-	if (add_feed_node(s, nsorted, dir, "atom.xml", "application/atom+xml",
-	        &atom, o) == -1 ||
-	    add_feed_node(
-	        s, nsorted, dir, "feed.gmi", "text/gemini", &sub, o) == -1)
+	/* Entries point at path strings, which do not move with the array. */
+	if ((an = add_feed_node(s, nsorted, dir, "atom.xml",
+	         "application/atom+xml", &atom, o)) != NULL &&
+	    add_gopher_atom(s, an, &fi, e, ne, o) == -1)
+		goto err;
+	if (add_feed_node(
+	        s, nsorted, dir, "feed.gmi", "text/gemini", &sub, o) == NULL &&
+	    sub.oom)
 		goto err;
 	rc = 0;
 err:
-	for (i = 0; i < ne; i++)
+	for (i = 0; i < ne; i++) {
 		free(e[i].title);
+		free(e[i].summary);
+		free(e[i].label);
+	}
 	free(e);
 	free((char *)fi.title);
 	buf_free(&atom);
@@ -250,7 +509,7 @@ base_opts(struct render_opts *ro, const struct tree_opts *to)
 	ro->host = to->gopher_host;
 	/* The text version is one for every view: its gopher:// links to
 	   the first view's port are local (menus check their own). */
-	ro->port = to->nviews > 0 ? to->gopher_ports[0] : 0;
+	ro->port = to->nviews > 0 ? to->views[0].port : 0;
 	ro->width = RENDER_WIDTH;
 	ro->names = to->names;
 	ro->nnames = to->nnames;
@@ -301,42 +560,125 @@ offer_search(const struct snapshot *s, const char *self, struct render_opts *o,
 	o->search_label = label;
 }
 
-static int
-render_node(struct snapshot *s, struct node *n, const struct tree_opts *to)
+/* The root menu of a view links to each other charset's first view. */
+static size_t
+alts_of(const struct tree_opts *o, size_t v, struct render_alt *alts)
 {
-	char self[URI_MAX * 2], text[URI_MAX * 2], want[32], label[128];
-	struct render_opts o;
-	struct buf m = {0};
-	const char *body;
-	size_t len, v;
+	size_t i, j, n = 0;
 
-	if (join(self, sizeof(self), n->path, n->is_dir ? "index.gmi" : "") ==
-	        -1 ||
-	    join(text, sizeof(text), self, TEXT_SUFFIX) == -1)
-		return 0;
+	for (i = 0; i < o->nviews; i++) {
+		if (o->views[i].charset == o->views[v].charset)
+			continue;
+		for (j = 0; j < n && alts[j].charset != o->views[i].charset;
+		     j++)
+			;
+		if (j < n)
+			continue;
+		alts[n].port = o->views[i].port;
+		alts[n].charset = o->views[i].charset;
+		n++;
+	}
+	return n;
+}
+
+/* One view's bytes of a node; NULL data (and 0) when the body serves. */
+static int
+view_bytes(struct snapshot *s, const struct node *n, const struct tree_opts *to,
+    size_t v, struct buf *out)
+{
+	char self[URI_MAX * 2], text[URI_MAX * 2], src[URI_MAX * 2], want[32],
+	    label[128];
+	struct render_alt alts[CHARSET_N];
+	struct render_opts o;
+	const struct node *from;
+	const char *body;
+	size_t len;
+	int cs = to->views[v].charset;
+
 	base_opts(&o, to);
-	o.self = self;
-	o.text = tree_lookup(s, text) != NULL ? text : NULL;
+	o.port = to->views[v].port;
+	o.charset = cs;
+	o.lang = n->lang;
 	o.is_folder = is_folder;
 	o.mime_of = mime_of;
 	o.is_search = is_search;
 	o.arg = s;
-	offer_search(s, self, &o, want, sizeof(want), label, sizeof(label));
 	body = body_of(n, &len);
-	if ((n->gopher = calloc(s->nviews, sizeof(*n->gopher))) == NULL)
+	if (is_gemtext(n)) {
+		if (join(self, sizeof(self), n->path,
+		        n->is_dir ? "index.gmi" : "") == -1 ||
+		    join(text, sizeof(text), self, TEXT_SUFFIX) == -1)
+			return 0;
+		o.self = self;
+		o.text = tree_lookup(s, text) != NULL ? text : NULL;
+		offer_search(
+		    s, self, &o, want, sizeof(want), label, sizeof(label));
+		if (strcmp(self, "/index.gmi") == 0) {
+			o.alts = alts;
+			o.nalts = alts_of(to, v, alts);
+		}
+		return render_menu(out, body, len, &o);
+	}
+	if (n->derived) {
+		/* "/a.gmi.txt" is the text of "/a.gmi". */
+		len = strlen(n->path) - strlen(TEXT_SUFFIX);
+		if (len >= sizeof(src))
+			return 0;
+		memcpy(src, n->path, len);
+		src[len] = '\0';
+		if ((from = tree_lookup(s, src)) == NULL)
+			return 0;
+		o.self = src;
+		o.gopher_urls = 1;
+		body = body_of(from, &len);
+		return render_text(out, body, len, &o);
+	}
+	if (cs == CHARSET_UTF8 || n->gopher != NULL ||
+	    u8_check((const uint8_t *)body, len) != NULL)
+		return 0;
+	if (mime_is_text(n->mime))
+		return charset_encode(out, (enum charset)cs, body, len);
+	if (strcmp(n->mime, "application/xml") == 0 ||
+	    (strlen(n->mime) > 4 &&
+	        strcmp(n->mime + strlen(n->mime) - 4, "+xml") == 0))
+		return charset_xml(out, body, len);
+	return 0;
+}
+
+/* Every node's Gopher bytes in every view, where they differ from its body. */
+static int
+render_views(struct snapshot *s, struct node *n, const struct tree_opts *to)
+{
+	struct gview *g;
+	struct buf b = {0};
+	size_t v;
+	int any = 0;
+
+	if (n->gopher != NULL) /* made with the node (Gopher Atom feeds) */
+		return 0;
+	if ((g = calloc(s->nviews, sizeof(*g))) == NULL)
 		return -1;
 	for (v = 0; v < s->nviews; v++) {
-		o.port = to->gopher_ports[v];
-		if (render_menu(&m, body, len, &o) == -1) {
-			buf_free(&m);
-			return -1;
-		}
-		n->gopher[v].data = buf_take(&m, &n->gopher[v].len);
-		if (n->gopher[v].data == NULL)
-			return -1;
-		s->bytes += n->gopher[v].len;
+		if (view_bytes(s, n, to, v, &b) == -1)
+			goto err;
+		if (b.len == 0 && b.data == NULL)
+			continue;
+		if ((g[v].data = buf_take(&b, &g[v].len)) == NULL)
+			goto err;
+		s->bytes += g[v].len;
+		any = 1;
 	}
+	if (any)
+		n->gopher = g;
+	else
+		free(g);
 	return 0;
+err:
+	buf_free(&b);
+	for (v = 0; v < s->nviews; v++)
+		free(g[v].data);
+	free(g);
+	return -1;
 }
 
 /* A folder's index.gmi node, or NULL (the snapshot must be sorted). */
@@ -375,33 +717,53 @@ has_index(const struct snapshot *s, const struct node *dir)
 	return index_of(s, dir) != NULL;
 }
 
+/* The feeds' author: the setting, else the root index's first heading. */
+static char *
+feed_author(const struct snapshot *s, size_t nsorted, const struct tree_opts *o)
+{
+	const struct node *root;
+	const char *body;
+	size_t len;
+
+	if (o->author != NULL && o->author[0] != '\0')
+		return strdup(o->author);
+	if ((root = lookup_sorted(s, nsorted, "/index.gmi")) == NULL ||
+	    !is_gemtext(root))
+		return NULL;
+	body = body_of(root, &len);
+	return feed_page_title(body, len);
+}
+
 int
 site_derive(
     struct snapshot *s, const struct tree_opts *o, char *err, size_t errsz)
 {
-	struct render_opts ro;
 	size_t i, nsorted = s->n;
+	char *author = NULL;
 
-	base_opts(&ro, o);
+	if (set_root_lang(s, o, nsorted) == -1)
+		goto err;
 	for (i = 0; i < nsorted; i++)
 		if (s->nodes[i].is_dir && !has_index(s, &s->nodes[i]) &&
 		    add_listing(s, nsorted, i, o) == -1)
 			goto err;
+	author = feed_author(s, nsorted, o);
 	for (i = 0; i < nsorted; i++) {
 		if (s->nodes[i].is_dir) {
 			if (lang_from_path(s->nodes[i].path) != NULL &&
 			    strchr(s->nodes[i].path + 1, '/')[1] == '\0' &&
-			    add_feeds(s, nsorted, i, o) == -1)
+			    add_feeds(s, nsorted, i, o, author) == -1)
 				goto err;
 		} else if (is_gemtext(&s->nodes[i]) &&
-		           add_text_version(s, nsorted, i, &ro, o) == -1)
+		           add_text_version(s, nsorted, i, o) == -1)
 			goto err;
 	}
+	free(author);
+	author = NULL;
 	tree_sort(s);
 	for (i = 0; i < s->n; i++)
 		if (!s->nodes[i].is_dir || !has_index(s, &s->nodes[i]))
-			if (is_gemtext(&s->nodes[i]) &&
-			    render_node(s, &s->nodes[i], o) == -1)
+			if (render_views(s, &s->nodes[i], o) == -1)
 				goto err;
 	for (i = 0; i < s->n; i++)
 		if (s->nodes[i].is_dir && s->nodes[i].reply == NULL)
@@ -410,6 +772,7 @@ site_derive(
 		s->bytes += s->nodes[i].alias ? 0 : s->nodes[i].reply_len;
 	return 0;
 err:
+	free(author);
 	snprintf(err, errsz, "out of memory while preparing pages");
 	return -1;
 }

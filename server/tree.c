@@ -130,10 +130,16 @@ tree_folder(const struct snapshot *s, const char *path)
 	return f != NULL && f->is_dir ? f : NULL;
 }
 
+int
+node_is_menu(const struct node *n)
+{
+	return n->mime != NULL && strcmp(n->mime, "text/gemini") == 0;
+}
+
 const char *
 node_gopher(const struct node *n, size_t view, size_t *len)
 {
-	if (n->gopher != NULL) {
+	if (n->gopher != NULL && n->gopher[view].data != NULL) {
 		*len = n->gopher[view].len;
 		return n->gopher[view].data;
 	}

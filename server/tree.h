@@ -9,6 +9,12 @@
 
 struct type_rule;
 
+/* One rendering of the Gopher bytes: the port its menus name, a charset. */
+struct view_spec {
+	unsigned port;
+	int charset; /* enum charset */
+};
+
 struct tree_opts {
 	const char *root;         /* folder to serve */
 	const char *hostname;     /* for feed URLs */
@@ -16,8 +22,8 @@ struct tree_opts {
 	const char *const *names; /* the capsule's names: links to them */
 	size_t nnames;            /* are local */
 	const char *gopher_host;  /* advertised in Gopher menus */
-	/* One rendering of the Gopher menus per port they advertise. */
-	const unsigned *gopher_ports;
+	/* One rendering of the Gopher bytes per (port, charset). */
+	const struct view_spec *views;
 	size_t nviews;
 	const char *lang;   /* of pages outside a language folder, or NULL */
 	const char *author; /* of the feeds, or NULL */
@@ -28,7 +34,7 @@ struct tree_opts {
 	int search; /* build the search index and offer search */
 };
 
-/* A node's Gopher bytes as one Gopher listener sends them. */
+/* A node's Gopher bytes as one Gopher view sends them (NULL: the body). */
 struct gview {
 	char *data;
 	size_t len;
@@ -40,10 +46,11 @@ struct node {
 	const char *lang; /* static, or NULL */
 	int is_dir;
 	int alias;   /* buffers belong to another node (dir index) */
+	int derived; /* a generated text version: Gopher renders its own */
 	char *reply; /* Gemini: "20 <meta>\r\n" + body, one buffer */
 	size_t reply_len;
 	size_t hdr_len;       /* body = reply + hdr_len */
-	struct gview *gopher; /* menus, one per view; NULL: the body raw */
+	struct gview *gopher; /* one per view; NULL: the body raw in all */
 	char *charset;        /* text that is not UTF-8: its charset, or NULL */
 	char *utf8;           /* that text converted to UTF-8, for Gopher and
 	                         rendering; NULL when the body is UTF-8 already */
@@ -59,6 +66,9 @@ struct snapshot {
 	size_t nviews;
 	size_t bytes; /* memory held by replies, for the start-up line */
 	struct search *search; /* NULL when search is off */
+	/* The root index's languages when there are several language
+	   folders ("en,ru"); else empty. */
+	char root_lang[64];
 };
 
 struct snapshot *tree_load(const struct tree_opts *, char *err, size_t);
@@ -68,6 +78,8 @@ const struct node *tree_folder(const struct snapshot *, const char *path);
 /* The Gopher bytes for a node in one view: its menu, or the body (in
    UTF-8: Gopher carries no charset, and its listeners speak UTF-8). */
 const char *node_gopher(const struct node *, size_t view, size_t *len);
+/* 1 when the node is served over Gopher as a menu (gemtext, folders). */
+int node_is_menu(const struct node *);
 /* A path's language: its top folder's, else the capsule's (may be NULL). */
 const char *tree_lang(const struct tree_opts *, const char *path);
 void snapshot_ref(struct snapshot *);

@@ -3,6 +3,7 @@
  * columns are counted per grapheme cluster, never per byte or code point.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <unigbrk.h>
 #include <unilbrk.h>
 #include <unistr.h>
@@ -100,18 +101,31 @@ span_fit(const char *s, const char *gb, size_t a, size_t b, size_t cols,
 int
 wrap_cut(struct buf *out, const char *s, size_t n, size_t cols, int ellipsis)
 {
-	size_t e, w;
+	return wrap_cut_with(out, s, n, cols, ellipsis ? ELLIPSIS : NULL);
+}
+
+int
+wrap_cut_with(
+    struct buf *out, const char *s, size_t n, size_t cols, const char *ell)
+{
+	size_t e, w, ew = 0;
 	char *gb;
 
+	if (ell != NULL) {
+		ew = (size_t)u8_width(
+		    (const uint8_t *)ell, strlen(ell), "UTF-8");
+		if (ew > cols)
+			ell = NULL;
+	}
 	if ((gb = grapheme_starts(s, n)) == NULL)
 		goto err;
 	e = span_fit(s, gb, 0, n, cols, &w);
-	if (e < n && ellipsis && cols > 0) {
-		e = span_fit(s, gb, 0, n, cols - 1, &w);
+	if (e < n && ell != NULL) {
+		e = span_fit(s, gb, 0, n, cols - ew, &w);
 		while (e > 0 && s[e - 1] == ' ')
 			e--;
 		buf_add(out, s, e);
-		buf_addstr(out, ELLIPSIS);
+		buf_addstr(out, ell);
 	} else {
 		buf_add(out, s, e);
 	}
@@ -174,6 +188,7 @@ struct fill {
 	size_t max;
 	wrap_line_fn fn;
 	void *arg;
+	const char *brk; /* from u8_possible_linebreaks */
 };
 
 /* Ends the line at byte end; the spaces before it may pass the margin. */
@@ -227,6 +242,42 @@ add_piece(struct fill *f, size_t a, size_t b)
 	return 0;
 }
 
+static int
+can_break(const char *brk, size_t i)
+{
+	return brk[i] == UC_BREAK_POSSIBLE || brk[i] == UC_BREAK_HYPHENATION;
+}
+
+/* A break after a hyphen inside a word ("секс-|работа"). */
+static int
+after_hyphen(const char *s, size_t i)
+{
+	return (i >= 1 && s[i - 1] == '-') ||
+	       (i >= 3 && memcmp(s + i - 3, "\xe2\x80\x90", 3) == 0);
+}
+
+/*
+ * A word runs from one break that is not after a hyphen to the next. It
+ * moves down whole when it fits on a line; only a word wider than a line
+ * by itself is broken after its hyphens (then cut, if still too wide).
+ */
+static int
+add_word(struct fill *f, size_t a, size_t b)
+{
+	size_t vis = strip_spaces(f->s, a, b), x, j;
+
+	if (span_width(f->s, f->gb, a, vis) <= f->max)
+		return add_piece(f, a, b);
+	for (x = a, j = a + 1; j <= b; j++) {
+		if (j < b && !(can_break(f->brk, j) && after_hyphen(f->s, j)))
+			continue;
+		if (add_piece(f, x, j) == -1)
+			return -1;
+		x = j;
+	}
+	return 0;
+}
+
 /*
  * Greedy filling over u8_possible_linebreaks: u8_width_linebreaks counts
  * the space after a line's last word (a word ending on the margin moves
@@ -236,7 +287,7 @@ add_piece(struct fill *f, size_t a, size_t b)
 int
 wrap_lines(const char *s, size_t n, size_t cols, wrap_line_fn fn, void *arg)
 {
-	struct fill f = {s, NULL, 0, 0, cols, fn, arg};
+	struct fill f = {s, NULL, 0, 0, cols, fn, arg, NULL};
 	char *p = NULL, *gb = NULL;
 	size_t a = 0, i;
 	int rc = -1;
@@ -246,13 +297,13 @@ wrap_lines(const char *s, size_t n, size_t cols, wrap_line_fn fn, void *arg)
 	if ((p = malloc(n)) == NULL || (gb = grapheme_starts(s, n)) == NULL)
 		goto out;
 	f.gb = gb;
+	f.brk = p;
 	/* p[i] marks a break before byte i. */
 	u8_possible_linebreaks((const uint8_t *)s, n, "UTF-8", p);
 	for (i = 1; i <= n; i++) {
-		if (i < n && p[i] != UC_BREAK_POSSIBLE &&
-		    p[i] != UC_BREAK_HYPHENATION)
+		if (i < n && (!can_break(p, i) || after_hyphen(s, i)))
 			continue;
-		if (add_piece(&f, a, i) == -1)
+		if (add_word(&f, a, i) == -1)
 			goto out;
 		a = i;
 	}

@@ -25,6 +25,10 @@ int wrap_clean(struct buf *out, const char *s, size_t n, int keep_tabs);
 int wrap_cut(
     struct buf *out, const char *s, size_t n, size_t cols, int ellipsis);
 
+/* wrap_cut ending a cut with ell (NULL: nothing), e.g. "..." for ASCII. */
+int wrap_cut_with(
+    struct buf *out, const char *s, size_t n, size_t cols, const char *ell);
+
 /* Appends clean s with each TAB expanded to the next 8-column stop. */
 int wrap_expand_tabs(struct buf *out, const char *s, size_t n);
 

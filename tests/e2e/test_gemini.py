@@ -198,9 +198,14 @@ def _(c):
     expect(r6, "20", "::1")
 
 
-@test("20 root / is text/gemini; charset=utf-8 without lang, exact body")
+@test("20 root / of a capsule with en/ and ru/ is lang=en,ru, exact body")
 def _(c):
-    expect_20(c, "/", "text/gemini; charset=utf-8")
+    expect_20(c, "/", "text/gemini; charset=utf-8; lang=en,ru")
+
+
+@test("20 a page outside a language folder has no lang (none set)")
+def _(c):
+    expect_20(c, "/other/page.gmi", "text/gemini; charset=utf-8")
 
 
 @test("20 reply header: two digits, one space, META, CRLF")

@@ -297,15 +297,25 @@ def t_link_kinds(c):
     check(not bad, "; ".join(bad[:5]))
 
 
-@test("gopher menus: first item is the page's plain-text version (type 0)")
+@test("gopher menus: the heading leads, the plain-text version follows it")
 def t_text_item(c):
-    for sel, txt in (("/", "/index.gmi.txt"), ("/ru/", "/ru/index.gmi.txt"),
-                     ("/page.gmi", "/page.gmi.txt")):
+    for sel, txt, head, label in (
+            ("/", "/index.gmi.txt", "Kapsula gopher test tree",
+             "Plain text version of this page / Текстовая версия страницы"),
+            ("/ru/", "/ru/index.gmi.txt", "Русский раздел",
+             "Текстовая версия страницы"),
+            ("/page.gmi", "/page.gmi.txt", "A page",
+             "Plain text version of this page")):
         items, _, _ = menu(c, sel)
         check(items, "%s: empty menu" % sel)
-        first = items[0]
+        # Lagrange names a Gopher tab by the first line.
+        check(items[0].type == "i" and items[0].display == head,
+              "%s: first line %r, want the heading %r" % (sel, items[0], head))
+        first = next(it for it in items if it.type != "i")
         check(first.type == "0" and first.selector == txt,
               "%s: first item %r, want type 0 %s" % (sel, first, txt))
+        check(first.display == label, "%s: label %r, want %r" % (
+            sel, first.display, label))
     raw = gl.fetch(c.port, "/ru/index.gmi.txt")
     check(not gl.is_error(raw), "text version: %s" % gl.describe(raw))
     text = raw.decode("utf-8")

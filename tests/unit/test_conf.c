@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "charset.h"
 #include "conf.h"
 #include "log.h"
 #include "unit.h"
@@ -198,7 +199,8 @@ test_good(void)
 	     "[capsule пример.рф.example]\n"
 	     "root = b\n"
 	     "gemini = [::]:1965, 0.0.0.0:1965\n"
-	     "gopher = 127.0.0.1:7071\n"
+	     "gopher = 127.0.0.1:7071, 127.0.0.1:7072 charset=KOI8-R "
+	     "advertise=72\n"
 	     "gopher-host = gopher.b.example\n");
 	CHECK_STR(c->file, path);
 	CHECK_STR(c->user, "kapsula");
@@ -234,6 +236,9 @@ test_good(void)
 	CHECK(a->gopher[0].port == 7070 && a->gopher[0].advertise == 70);
 	CHECK_STR(a->gopher[1].text, "127.0.0.1:7070");
 	CHECK(a->gopher[1].advertise == 0 && a->gopher[1].line == 16);
+	/* No charset= : UTF-8. */
+	CHECK(a->gopher[0].charset == CHARSET_UTF8 &&
+	      a->gopher[1].charset == CHARSET_UTF8);
 	CHECK(a->public_port == 1965);
 	CHECK(a->gopher_port == 70);
 	CHECK_STR(a->cert, "/etc/a.crt");
@@ -244,13 +249,17 @@ test_good(void)
 
 	CHECK_STR(b->name, "xn--e1afmkfd.xn--p1ai.example");
 	CHECK_STR(b->uname, "пример.рф.example");
+	/* Options in any order, names in any case. */
+	CHECK(b->ngopher == 2 && b->gopher[0].charset == CHARSET_UTF8 &&
+	      b->gopher[1].charset == CHARSET_KOI8R &&
+	      b->gopher[1].advertise == 72);
 	CHECK(b->line == 23);
 	CHECK(b->nalias == 0);
 	CHECK_STR(b->root, "b");
 	CHECK(b->lang == NULL && b->author == NULL);
 	CHECK(b->cert == NULL && b->key == NULL);
 	CHECK(b->public_port == 0 && b->gopher_port == 0);
-	CHECK(b->ngemini == 2 && b->ngopher == 1);
+	CHECK(b->ngemini == 2 && b->ngopher == 2);
 	CHECK(b->gopher[0].port == 7071 && b->gopher[0].line == 26);
 	CHECK_STR(b->gopher_host, "gopher.b.example");
 }
@@ -491,6 +500,14 @@ test_listener_errors(void)
 	    "127.0.0.1:1965: advertise= is for Gopher listeners");
 	ONE(CAP "gopher = 127.0.0.1:7070 advertise=0\n", 3,
 	    "127.0.0.1:7070: advertise= needs a port from 1 to 65535");
+	ONE(CAP "gopher = 127.0.0.1:7070 charset=latin1\n", 3,
+	    "127.0.0.1:7070: charset=latin1: not utf-8, ascii, koi8-r or "
+	    "cp1251");
+	ONE(CAP "gopher = 127.0.0.1:7070 charset=\n", 3,
+	    "127.0.0.1:7070: unknown listener option \"charset=\"");
+	ONE(CAP "gemini = 127.0.0.1:1965 charset=ascii\n", 3,
+	    "127.0.0.1:1965: charset= is for Gopher listeners (Gemini is "
+	    "UTF-8)");
 	/* The same address twice in one capsule: the second names the
 	   first, on one line or two, written alike or not. */
 	ONE(CAP "gemini = 127.0.0.1:1965, 127.0.0.1:1965\n", 3,

@@ -116,14 +116,21 @@ test_title_none(void)
 	CHECK(title_is("#\n", NULL));
 }
 
-static const struct feed_info info_en = {"en", "Kapsula <English> & \"more\"",
-    "gemini://example.org:1965", "/en/", NULL};
+static const struct feed_info info_en = {.lang = "en",
+    .title = "Kapsula <English> & \"more\"",
+    .base = "gemini://example.org:1965",
+    .dir = "/en/"};
+
+#define EM " \xe2\x80\x94 " /* what joins the feed's and entry's titles */
 
 static struct feed_entry entries[] = {
-    {"/en/2026-11-28-confronting-abuses.gmi", "2026-11-28",
-        "Confronting abuses"},
-    {"/en/2026-03-01-a&b.gmi", "2026-03-01", "Tom's <b>bold</b> & \"q\""},
-    {"/en/2008-06-30 old.gmi", "2008-06-30", NULL},
+    {.path = "/en/2026-11-28-confronting-abuses.gmi",
+        .date = "2026-11-28",
+        .title = "Confronting abuses"},
+    {.path = "/en/2026-03-01-a&b.gmi",
+        .date = "2026-03-01",
+        .title = "Tom's <b>bold</b> & \"q\""},
+    {.path = "/en/2008-06-30 old.gmi", .date = "2008-06-30"},
 };
 #define NENTRIES (sizeof(entries) / sizeof(entries[0]))
 
@@ -176,10 +183,14 @@ xmllint(const char *doc)
 }
 
 /* Controls, invalid UTF-8 and every XML special character in one title. */
-static struct feed_entry hostile = {
-    "/ru/2026-11-28-интервью.gmi", "2026-11-28", "a\x01 <&\"'> \xff\xfe b"};
-static const struct feed_info info_ru = {
-    "ru", "Интервью", "gemini://[::1]:1965", "/ru/", NULL};
+static struct feed_entry hostile = {.path = "/ru/2026-11-28-интервью.gmi",
+    .date = "2026-11-28",
+    .title = "a\x01 <&\"'> \xff\xfe b",
+    .summary = "<p>\x02 & more"};
+static const struct feed_info info_ru = {.lang = "ru",
+    .title = "Интервью",
+    .base = "gemini://[::1]:1965",
+    .dir = "/ru/"};
 
 static void
 test_atom_well_formed(void)
@@ -221,7 +232,10 @@ test_atom_feed_head(void)
 	          "href=\"gemini://example.org:1965/en/atom.xml\"/>") != NULL);
 	CHECK(strstr(a, "<link rel=\"alternate\" "
 	                "href=\"gemini://example.org:1965/en/\"/>") != NULL);
-	CHECK(strstr(a, "<name>example.org</name>") != NULL);
+	/* No author set: the feed's title, never the bare host name. */
+	CHECK(strstr(a, "<name>Kapsula &lt;English&gt; &amp; "
+	                "&quot;more&quot;</name>") != NULL);
+	CHECK(strstr(a, "<name>example.org</name>") == NULL);
 	/* The feed's updated is the newest entry's, found before any entry. */
 	CHECK(strstr(a, "<updated>2026-11-28T00:00:00Z</updated>") <
 	      strstr(a, "<entry>"));
@@ -240,7 +254,10 @@ test_atom_entries(void)
 	CHECK(count(a, "</entry>") == NENTRIES);
 	CHECK(strstr(a, "<id>gemini://example.org:1965/en/"
 	                "2026-11-28-confronting-abuses.gmi</id>") != NULL);
-	CHECK(strstr(a, "<title>Confronting abuses</title>") != NULL);
+	/* Each title stands alone: the feed's, then the page's. */
+	CHECK(
+	    strstr(a, "<title>Kapsula &lt;English&gt; &amp; &quot;more&quot;" EM
+	              "Confronting abuses</title>") != NULL);
 	CHECK(strstr(a, "<updated>2026-03-01T00:00:00Z</updated>") != NULL);
 	CHECK(strstr(a, "<updated>2008-06-30T00:00:00Z</updated>") != NULL);
 	/* Percent-encoded first, then escaped for XML. */
@@ -249,7 +266,9 @@ test_atom_entries(void)
 	CHECK(strstr(a, "href=\"gemini://example.org:1965/en/"
 	                "2008-06-30%20old.gmi\"") != NULL);
 	/* A page without a heading is titled by its file name. */
-	CHECK(strstr(a, "<title>2008-06-30 old.gmi</title>") != NULL);
+	CHECK(strstr(a, EM "2008-06-30 old.gmi</title>") != NULL);
+	/* No first paragraph given: no summary. */
+	CHECK(count(a, "<summary>") == 0);
 	free(a);
 }
 
@@ -262,10 +281,10 @@ test_atom_escaping(void)
 	if (a == NULL)
 		return;
 	CHECK(strstr(a, "xml:lang=\"ru\"") != NULL);
-	CHECK(
-	    strstr(a, "<title>a &lt;&amp;&quot;&apos;&gt;  b</title>") != NULL);
+	CHECK(strstr(a, EM "a &lt;&amp;&quot;&apos;&gt;  b</title>") != NULL);
 	CHECK(strstr(a, "<title>Интервью</title>") != NULL);
-	CHECK(strstr(a, "<name>[::1]</name>") != NULL);
+	CHECK(strstr(a, "<name>Интервью</name>") != NULL);
+	CHECK(strstr(a, "<summary>&lt;p&gt; &amp; more</summary>") != NULL);
 	CHECK(strstr(a, "/ru/2026-11-28-%D0%B8%D0%BD%D1%82%D0%B5%D1%80%D0%B2"
 	                "%D1%8C%D1%8E.gmi</id>") != NULL);
 	free(a);
@@ -296,34 +315,142 @@ gemsub_of(const struct feed_info *fi, const struct feed_entry *e, size_t n)
 	return buf_take(&b, NULL);
 }
 
+static const struct feed_info info_sub = {.lang = "en",
+    .title = "Kapsula",
+    .base = "gemini://example.org",
+    .dir = "/en/"};
+
 static void
 test_gemsub_page(void)
 {
-	struct feed_info fi = {
-	    "en", "Kapsula", "gemini://example.org", "/en/", NULL};
-	char *g = gemsub_of(&fi, entries, NENTRIES);
+	char *g = gemsub_of(&info_sub, entries, NENTRIES);
 
 	CHECK(g != NULL);
 	if (g == NULL)
 		return;
-	CHECK(strncmp(g, "# Kapsula\n\n", 11) == 0);
+	/* Told apart from the index, whose heading is "Kapsula". */
+	CHECKF(
+	    strncmp(g, "# Kapsula" EM "new pages\n\nThe dated pages", 38) == 0,
+	    "head %s", unit_quote(g));
 	CHECK(strstr(g, "=> /en/2026-11-28-confronting-abuses.gmi 2026-11-28 "
-	                "Confronting abuses\n") != NULL);
-	CHECK(
-	    strstr(g, "=> /en/2026-03-01-a&b.gmi 2026-03-01 Tom's <b>bold</b> "
-	              "& \"q\"\n") != NULL);
-	CHECK(strstr(g, "=> /en/2008-06-30%20old.gmi 2008-06-30 "
+	                "Kapsula" EM "Confronting abuses\n") != NULL);
+	CHECK(strstr(g, "=> /en/2026-03-01-a&b.gmi 2026-03-01 Kapsula" EM
+	                "Tom's <b>bold</b> & \"q\"\n") != NULL);
+	CHECK(strstr(g, "=> /en/2008-06-30%20old.gmi 2008-06-30 Kapsula" EM
 	                "2008-06-30 old.gmi\n") != NULL);
+	/* The ways on: the Atom feed for feed readers, the index. */
+	CHECK(
+	    strstr(g, "\n=> atom.xml Atom feed (for feed readers)\n") != NULL);
+	CHECK(strstr(g, "\n=> ./ Back to the index\n") != NULL);
+	/* No other language folder: no switch. */
+	CHECK(strstr(g, "## ") == NULL);
 	free(g);
+}
+
+/* In Russian, with a switch to English, and an empty feed said so. */
+static void
+test_gemsub_russian(void)
+{
+	static const char *const others[] = {"/en/", "/de/"};
+	struct feed_info fi = info_ru;
+	struct buf b = {0};
+	char *g;
+
+	fi.others = others;
+	fi.nothers = 2;
+	CHECK(feed_gemsub(&b, &fi, NULL, 0) == 0);
+	g = buf_take(&b, NULL);
+	CHECK(g != NULL);
+	if (g == NULL)
+		return;
+	CHECKF(strncmp(g, "# Интервью" EM "новые страницы\n\n",
+	           strlen("# Интервью" EM "новые страницы\n\n")) == 0,
+	    "head %s", unit_quote(g));
+	CHECK(strstr(g, "Датированных страниц пока нет.\n") != NULL);
+	CHECK(
+	    strstr(g, "=> atom.xml Лента Atom (для программ чтения лент)\n") !=
+	    NULL);
+	CHECK(strstr(g, "=> ./ Назад к оглавлению\n") != NULL);
+	CHECK(strstr(g, "## На других языках\n") != NULL);
+	/* Each language by its own name; one without a table by its code. */
+	CHECK(strstr(g, "=> /en/feed.gmi English\n") != NULL);
+	CHECK(strstr(g, "=> /de/feed.gmi de\n") != NULL);
+	free(g);
+}
+
+/* Over Gopher every URL is gopher://, with its item type. */
+static void
+test_atom_gopher(void)
+{
+	struct feed_info fi = info_en;
+	char *a;
+
+	fi.base = "gopher://example.org:7070";
+	fi.gopher = 1;
+	fi.author = "SWAN";
+	a = atom_of(&fi, entries, 1);
+	CHECK(a != NULL);
+	if (a == NULL)
+		return;
+	CHECK(strstr(a, "<id>gopher://example.org:7070/0/en/atom.xml</id>") !=
+	      NULL);
+	CHECK(strstr(a, "<link rel=\"alternate\" "
+	                "href=\"gopher://example.org:7070/1/en/\"/>") != NULL);
+	CHECK(strstr(a, "href=\"gopher://example.org:7070/1/en/"
+	                "2026-11-28-confronting-abuses.gmi\"") != NULL);
+	CHECK(strstr(a, "gemini://") == NULL);
+	CHECK(strstr(a, "<name>SWAN</name>") != NULL);
+	if (system("command -v xmllint >/dev/null 2>&1") == 0)
+		CHECK(xmllint(a) == 0);
+	free(a);
+}
+
+/* The index's label names the entry; a date before it is not repeated. */
+static void
+test_entry_title(void)
+{
+	struct feed_entry e = {.path = "/en/2026-11-28-x.gmi",
+	    .date = "2026-11-28",
+	    .title = "Confronting abuses",
+	    .label = "Part 1: Confronting abuses"};
+	struct feed_info fi = info_sub;
+	struct buf b = {0};
+
+	CHECK(feed_entry_title(&b, &fi, &e) == 0);
+	CHECK_STR(b.data, "Kapsula" EM "Part 1: Confronting abuses");
+	buf_free(&b);
+	/* A label that names the feed already stands alone. */
+	e.label = "Kapsula, part 1";
+	CHECK(feed_entry_title(&b, &fi, &e) == 0);
+	CHECK_STR(b.data, "Kapsula, part 1");
+	buf_free(&b);
+	/* No feed title: the page's own. */
+	fi.title = NULL;
+	e.label = NULL;
+	CHECK(feed_entry_title(&b, &fi, &e) == 0);
+	CHECK_STR(b.data, "Confronting abuses");
+	buf_free(&b);
+}
+
+static void
+test_summary(void)
+{
+	const char *gmi = "# Title\n\n=> x link\n> quote\nFirst para.\n\n"
+	                  "Second.\n";
+	char *s = feed_page_summary(gmi, strlen(gmi));
+
+	CHECK_STR(s, "First para.");
+	free(s);
+	s = feed_page_summary("# Only\n", 7);
+	CHECK(s == NULL);
+	free(s);
 }
 
 /* Reads the page as a subscriber would: every link is a dated entry. */
 static void
 test_gemsub_entries_dated_newest_first(void)
 {
-	struct feed_info fi = {
-	    "en", "Kapsula", "gemini://example.org", "/en/", NULL};
-	char *g = gemsub_of(&fi, entries, NENTRIES);
+	char *g = gemsub_of(&info_sub, entries, NENTRIES);
 	struct gmi_parser gp;
 	struct gmi_line l;
 	char date[11], prev[11] = "9999-12-31";
@@ -336,7 +463,12 @@ test_gemsub_entries_dated_newest_first(void)
 	while (gmi_next(&gp, &l)) {
 		if (l.type == GMI_H1)
 			heads++;
-		if (l.type != GMI_LINK)
+		/* Links to atom.xml and the index are not entries. */
+		if (l.type != GMI_LINK || l.textlen < 11)
+			continue;
+		memcpy(date, l.text, 10);
+		date[10] = '\0';
+		if (!feed_page_date(date, date))
 			continue;
 		links++;
 		CHECK(l.textlen > 11 && l.text[10] == ' ');
@@ -355,17 +487,19 @@ test_gemsub_entries_dated_newest_first(void)
 static void
 test_gemsub_sanitised(void)
 {
-	struct feed_entry e = {
-	    "/en/2026-11-28.gmi", "2026-11-28", "two\nlines\r"};
+	struct feed_entry e = {.path = "/en/2026-11-28.gmi",
+	    .date = "2026-11-28",
+	    .title = "two\nlines\r"};
 	struct feed_info fi = {
-	    "en", NULL, "gemini://example.org", "/en/", NULL};
+	    .lang = "en", .base = "gemini://example.org", .dir = "/en/"};
 	char *g = gemsub_of(&fi, &e, 1);
 
 	CHECK(g != NULL);
 	if (g == NULL)
 		return;
 	/* No index heading: the feed is titled by its URL. */
-	CHECK(strncmp(g, "# gemini://example.org/en/\n\n", 28) == 0);
+	CHECK(strncmp(g, "# gemini://example.org/en/" EM "new pages\n\n", 41) ==
+	      0);
 	CHECK(strstr(g, "=> /en/2026-11-28.gmi 2026-11-28 twolines\n") != NULL);
 	free(g);
 }
@@ -396,5 +530,9 @@ main(void)
 	RUN(test_gemsub_page);
 	RUN(test_gemsub_entries_dated_newest_first);
 	RUN(test_gemsub_sanitised);
+	RUN(test_gemsub_russian);
+	RUN(test_atom_gopher);
+	RUN(test_entry_title);
+	RUN(test_summary);
 	return UNIT_EXIT();
 }

@@ -410,6 +410,122 @@ test_exact_fit(void)
 	free(t);
 }
 
+/* The text wrapped at width, lines joined by '|'. */
+static char *
+wrapped(const char *s, int width)
+{
+	struct render_opts o = opts;
+
+	o.width = width;
+	return text_of(s, &o);
+}
+
+static void
+wrapped_is(const char *s, int width, const char *want)
+{
+	char *t = wrapped(s, width), *p;
+
+	for (p = t; p != NULL && *p != '\0'; p++)
+		if (*p == '\n')
+			*p = p[1] != '\0' ? '|' : '\0';
+	CHECKF(t != NULL && strcmp(t, want) == 0, "%s at %d: got %s, want %s",
+	    unit_quote(s), width, unit_quote(t), unit_quote(want));
+	free(t);
+}
+
+/*
+ * Breaks go at spaces: a hyphenated word moves down whole when it fits on
+ * a line; only a word wider than a line breaks after its hyphens.
+ */
+static void
+test_hyphens(void)
+{
+	/* "о секс-" would fit at 12 columns; the word goes down whole. */
+	wrapped_is("говорить о секс-работе", 12, "говорить о|секс-работе");
+	wrapped_is(
+	    "talk about well-known things", 18, "talk about|well-known things");
+	/* Wider than a line: broken after its hyphens, filling the line. */
+	wrapped_is("о секс-работницах-мигрантках", 20,
+	    "о секс-работницах-|мигрантках");
+	wrapped_is(
+	    "секс-работницах-мигрантках", 12, "секс-|работницах-|мигрантках");
+	/* A dash between spaces is no hyphen inside a word. */
+	wrapped_is("aaaa - bbbb", 6, "aaaa -|bbbb");
+}
+
+/*
+ * The heading leads (Lagrange names a Gopher tab by the first line), the
+ * plain-text item follows in the page's language, then the other
+ * charsets' listeners on the root menu, then a blank line.
+ */
+static void
+test_top_items(void)
+{
+	static const struct render_alt alts[] = {{7071, 1}};
+	struct render_opts o = opts;
+	char *m;
+
+	o.text = "/ru/a.gmi.txt";
+	o.lang = "ru";
+	m = menu_of("# Заголовок\n# Второй\n\nТекст.\n", &o);
+	CHECK(m != NULL && strncmp(m, "iЗаголовок\t", 20) == 0);
+	CHECK(m != NULL &&
+	      strstr(m, "i======\t\tlocalhost\t7070\r\ni\t\tlocalhost\t7070\r\n"
+	                "0Текстовая версия страницы\t/ru/a.gmi.txt\tlocalhost\t"
+	                "7070\r\ni\t\tlocalhost\t7070\r\niТекст.\t") != NULL);
+	free(m);
+	/* Several languages: each label in each; the root links the ASCII
+	   listener on its own port. */
+	o.lang = "en,ru";
+	o.alts = alts;
+	o.nalts = 1;
+	m = menu_of("No heading.\n", &o);
+	CHECK(m != NULL &&
+	      strncmp(m,
+	          "0Plain text version of this page / Текстовая версия "
+	          "страницы\t/ru/a.gmi.txt\tlocalhost\t7070\r\n"
+	          "1Old terminal? Plain ASCII version / Старый "
+	          "терминал? Версия в ASCII\t/\tlocalhost\t7071\r\n"
+	          "i\t\tlocalhost\t7070\r\niNo heading.\t",
+	          strlen("0Plain text version of this page / Текстовая версия "
+	                 "страницы\t/ru/a.gmi.txt\tlocalhost\t7070\r\n"
+	                 "1Old terminal? Plain ASCII version / Старый "
+	                 "терминал? Версия в ASCII\t/\tlocalhost\t7071\r\n"
+	                 "i\t\tlocalhost\t7070\r\niNo heading.\t")) == 0);
+	check_menu(m);
+	free(m);
+}
+
+/* Text versions: full URLs in the protocol that carried them. */
+static void
+test_text_urls(void)
+{
+	static const char gmi[] = "=> b.gmi B\n=> ../ Up\n=> //other.example/x "
+	                          "Far\n=> https://example.org/ Web\n";
+	struct render_opts o = opts;
+	char *t;
+
+	o.gopher_urls = 1;
+	t = text_of(gmi, &o);
+	CHECK(t != NULL && strstr(t, "[1] gopher://localhost:7070/1/en/b.gmi\n"
+	                             "[2] gopher://localhost:7070/1/\n"
+	                             "[3] gemini://other.example/x\n"
+	                             "[4] https://example.org/\n") != NULL);
+	free(t);
+	o.port = 70;
+	o.host = "::1";
+	t = text_of(gmi, &o);
+	CHECK(
+	    t != NULL && strstr(t, "[1] gopher://[::1]/1/en/b.gmi\n") != NULL);
+	free(t);
+	o = opts;
+	o.base = "gemini://localhost:1966";
+	t = text_of(gmi, &o);
+	CHECK(t != NULL && strstr(t, "[1] gemini://localhost:1966/en/b.gmi\n"
+	                             "[2] gemini://localhost:1966/\n") != NULL);
+	free(t);
+}
+
 static void
 test_long_word(void)
 {
@@ -1020,6 +1136,9 @@ main(void)
 	RUN(test_paragraphs);
 	RUN(test_exact_fit);
 	RUN(test_long_word);
+	RUN(test_hyphens);
+	RUN(test_top_items);
+	RUN(test_text_urls);
 	RUN(test_combining);
 	RUN(test_cjk);
 	RUN(test_emoji);

@@ -201,7 +201,15 @@ gopher_has(const char *path, const char *needle)
 static void
 test_headers(void)
 {
-	CHECK_STR(header("/"), "20 text/gemini; charset=utf-8\r\n");
+	/* The root index of a capsule in two languages speaks both. */
+	CHECK_STR(header("/"), "20 text/gemini; charset=utf-8; lang=en,ru\r\n");
+	CHECK_STR(header("/index.gmi"),
+	    "20 text/gemini; charset=utf-8; lang=en,ru\r\n");
+	CHECK_STR(header("/index.gmi.txt"),
+	    "20 text/plain; charset=utf-8; lang=en,ru\r\n");
+	/* Outside a language folder: the capsule's lang (none here). */
+	CHECK_STR(
+	    header("/misc/inside.gmi"), "20 text/gemini; charset=utf-8\r\n");
 	CHECK_STR(header("/en/index.gmi"),
 	    "20 text/gemini; charset=utf-8; lang=en\r\n");
 	CHECK_STR(header("/ru/page.gmi"),
@@ -271,6 +279,15 @@ test_text_versions(void)
 	CHECK(body_has("/ru/page.gmi.txt", "my own text version"));
 	CHECK(gopher_has("/en/index.gmi",
 	    "0Plain text version of this page\t/en/index.gmi.txt\t"));
+	CHECK(gopher_has("/",
+	    "0Plain text version of this page / Текстовая версия страницы\t"
+	    "/index.gmi.txt\t"));
+	/* Link lists name full URLs, one variant per protocol. */
+	CHECK(body_has("/index.gmi.txt", "[1] gemini://localhost:1966/en/\n"
+	                                 "[2] gemini://localhost:1966/ru/\n"));
+	CHECK(gopher_has("/index.gmi.txt",
+	    "[1] gopher://gopher.test:7070/1/en/\n"
+	    "[2] gopher://gopher.test:7070/1/ru/\n"));
 }
 
 static void
@@ -281,16 +298,28 @@ test_feeds(void)
 
 	CHECK(a != NULL);
 	CHECK(body_has("/en/atom.xml", "xml:lang=\"en\""));
-	CHECK(body_has("/en/atom.xml", "<title>Second &lt;post&gt;</title>"));
+	CHECK(body_has("/en/atom.xml", "<title>English home \xe2\x80\x94 "
+	                               "Second &lt;post&gt;</title>"));
+	/* No author set: the root index's first heading. */
+	CHECK(body_has("/en/atom.xml", "<name>Home</name>"));
+	CHECK(body_has("/en/atom.xml", "<summary>text</summary>"));
 	CHECK(body_has(
 	    "/en/atom.xml", "gemini://localhost:1966/en/2026-01-02-first.gmi"));
 	CHECK(!body_has("/en/atom.xml", "bad-date"));
-	CHECK(body_has("/en/feed.gmi", "# English home\n"));
+	CHECK(body_has(
+	    "/en/feed.gmi", "# English home \xe2\x80\x94 new pages\n"));
+	/* The language switch names only folders that have a feed. */
+	CHECK(!body_has("/en/feed.gmi", "/ru/feed.gmi"));
+	/* Over Gopher, the feed's links lead to Gopher. */
+	CHECK(gopher_has("/en/atom.xml",
+	    "href=\"gopher://gopher.test:7070/1/en/2026-01-02-first.gmi\""));
+	CHECK(!gopher_has("/en/atom.xml", "gemini://"));
 	p = a ? strstr(a->reply, "second.gmi") : NULL;
 	q = a ? strstr(a->reply, "first.gmi") : NULL;
 	CHECK(p != NULL && q != NULL && p < q); /* newest first */
 	CHECK(body_has("/en/feed.gmi",
-	    "=> /en/2026-03-04-second.gmi 2026-03-04 Second <post>\n"));
+	    "=> /en/2026-03-04-second.gmi 2026-03-04 "
+	    "English home \xe2\x80\x94 Second <post>\n"));
 	/* /ru/ has no dated page: no empty feed dated 1970. */
 	CHECK(tree_lookup(snap, "/ru/atom.xml") == NULL);
 	CHECK(tree_lookup(snap, "/ru/feed.gmi") == NULL);
@@ -362,7 +391,7 @@ test_glob(void)
 static void
 test_types(void)
 {
-	static const unsigned ports[] = {70};
+	static const struct view_spec views[] = {{70, 0}};
 	struct type_rule rules[] = {
 	    {.pattern = "/blog/*", .mime = "text/plain"},
 	    {.pattern = "/blog/2021-*", .mime = "text/gemini"},
@@ -374,7 +403,7 @@ test_types(void)
 	    .hostname = "localhost",
 	    .gemini_port = 1965,
 	    .gopher_host = "localhost",
-	    .gopher_ports = ports,
+	    .views = views,
 	    .nviews = 1,
 	    .max_file = 1 << 20,
 	    .types = rules,
@@ -440,12 +469,12 @@ test_types(void)
 static void
 test_long_names(void)
 {
-	static const unsigned ports[] = {70};
+	static const struct view_spec views[] = {{70, 0}};
 	struct tree_opts o = {
 	    .hostname = "example.org",
 	    .gemini_port = 1965,
 	    .gopher_host = "example.org",
-	    .gopher_ports = ports,
+	    .views = views,
 	    .nviews = 1,
 	    .max_file = 1 << 20,
 	};
@@ -605,12 +634,12 @@ test_unreadable_root(void)
 int
 main(void)
 {
-	static const unsigned gopher_ports[] = {7070};
+	static const struct view_spec views[] = {{7070, 0}};
 	struct tree_opts o = {
 	    .hostname = "localhost",
 	    .gemini_port = 1966,
 	    .gopher_host = "gopher.test",
-	    .gopher_ports = gopher_ports,
+	    .views = views,
 	    .nviews = 1,
 	    .max_file = 1 << 20,
 	};
