@@ -259,8 +259,10 @@ def _main(argv):
     import sys
     cmd, args = argv[0], argv[1:]
     out = sys.stdout
-    if cmd == "fetch":  # PORT SELECTOR -> raw reply bytes
-        sys.stdout.buffer.write(bytes(fetch(int(args[0]), args[1])))
+    if cmd == "fetch":  # PORT SELECTOR [HOST] -> raw reply bytes
+        sys.stdout.buffer.write(bytes(fetch(
+            int(args[0]), args[1], host=args[2] if len(args) > 2 else
+            "127.0.0.1")))
     elif cmd == "heading":  # FILE
         out.write(gmi_heading(args[0]) + "\n")
     elif cmd == "sentence":  # FILE: first sentence of the first paragraph

@@ -170,7 +170,8 @@ class ServerError(Exception):
 class Server:
     """One kapsula process started by these tests.
 
-    listen: list of (host, port) Gemini listeners; gopher: list for Gopher.
+    listen: list of (host, port) Gemini listeners; gopher: list for Gopher,
+    where a third element holds listener options ("charset=ascii").
     """
 
     def __init__(self, root, certs, listen, gopher=(), timeout=2,
@@ -180,15 +181,16 @@ class Server:
         self.root = root
         self.certs = certs
         self.listen = list(listen)
-        self.gopher_listen = list(gopher)
+        self.gopher_listen = [tuple(g[:2]) for g in gopher]
         self.hostname = hostname
         self.workdir = workdir or tempfile.mkdtemp(prefix="kapsula-srv-")
         self.argv = [KAPSULA, "--root", root, "--hostname", hostname,
                      "--certs", certs]
         for host, port in self.listen:
             self.argv += ["--gemini", "%s:%d" % (bracket(host), port)]
-        for host, port in self.gopher_listen:
-            self.argv += ["--gopher", "%s:%d" % (bracket(host), port)]
+        for g in gopher:
+            self.argv += ["--gopher", ("%s:%d %s" % (
+                bracket(g[0]), g[1], g[2] if len(g) > 2 else "")).strip()]
         if timeout is not None:
             self.argv += ["--timeout", str(timeout)]
         self.argv += list(extra)
@@ -236,12 +238,20 @@ class Server:
                                   "%s" % (START_TIMEOUT, self.stderr_tail()))
             time.sleep(0.02)
         got = self.bound_ports()
-        gem = [(h, p) for proto, h, p in got if proto == "gemini"]
-        gop = [(h, p) for proto, h, p in got if proto == "gopher"]
-        self.listen = [(h, gem[i][1] if p == 0 else p)
-                       for i, (h, p) in enumerate(self.listen)]
-        self.gopher_listen = [(h, gop[i][1] if p == 0 else p)
-                              for i, (h, p) in enumerate(self.gopher_listen)]
+
+        def resolve(proto, listen):
+            """Each listener's announced port: the next line of its
+            protocol and address, in order."""
+            left = [(h, p) for pr, h, p in got if pr == proto]
+            out = []
+            for h, p in listen:
+                i = next((k for k, (ah, _) in enumerate(left) if ah == h), 0)
+                ap = left.pop(i)[1] if left else p
+                out.append((h, ap if p == 0 else p))
+            return out
+
+        self.listen = resolve("gemini", self.listen)
+        self.gopher_listen = resolve("gopher", self.gopher_listen)
 
     def _wait_ready(self):
         deadline = time.monotonic() + START_TIMEOUT

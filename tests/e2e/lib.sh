@@ -54,17 +54,21 @@ alive() {
 # start_server: kapsula serving $capsule in the background on free ports
 # it binds itself (port 0: no pick-then-bind race), output in
 # $tmp/server.out and $tmp/server.err; sets pid, and gemport and gopport
-# from its start-up lines (at most 10 s). Returns 1 if they never came.
+# from its start-up lines (at most 10 s), and ascport: Gopher in plain
+# ASCII for legacy readers, on 127.0.0.2. Returns 1 if they never came.
 start_server() {
 	"$KAPSULA" --root "$capsule" --hostname localhost --certs "$tmp/certs" \
-		--gemini 127.0.0.1:0 --gopher 127.0.0.1:0 --timeout 5 \
+		--gemini 127.0.0.1:0 --gopher 127.0.0.1:0 \
+		--gopher '127.0.0.2:0 charset=ascii' --timeout 5 \
 		>"$tmp/server.out" 2>"$tmp/server.err" </dev/null &
 	pid=$!
 	_i=0
 	while [ $_i -lt 50 ]; do
 		gemport=$(sed -n 's/.*gemini listener 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/server.err" | head -n 1)
 		gopport=$(sed -n 's/.*gopher listener 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/server.err" | head -n 1)
-		[ -n "$gemport" ] && [ -n "$gopport" ] && return 0
+		ascport=$(sed -n 's/.*gopher listener 127\.0\.0\.2:\([0-9]*\)$/\1/p' "$tmp/server.err" | head -n 1)
+		[ -n "$gemport" ] && [ -n "$gopport" ] && [ -n "$ascport" ] &&
+			return 0
 		alive "$pid" || return 1
 		sleep 0.2
 		_i=$((_i + 1))

@@ -14,13 +14,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 glib="$here/gopherlib.py"
 bsock="kapsula-gc-bomb-$$"
 usock="kapsula-gc-umn-$$"
-socks="$bsock $usock"
+asock="kapsula-gc-umn-ascii-$$"
+socks="$bsock $usock $asock"
 N="gopher-clients"
 
 RU_INDEX="/ru/"
 RU_PAGE="/ru/2026-11-28-confronting-abuses.gmi"
 
-steps="curl fetches the Russian menu bytes|lynx dumps the Russian interview|lynx follows a URL: link to the redirect page|bombadillo opens the Russian menu|bombadillo follows a link to the interview|sacc shows the Russian menu|UMN gopher shows the root menu|server survived every client"
+steps="curl fetches the Russian menu bytes|lynx dumps the Russian interview|lynx follows a URL: link to the redirect page|bombadillo opens the Russian menu|bombadillo follows a link to the interview|sacc shows the Russian menu|UMN gopher shows the root menu|UMN gopher reads the Russian menu in ASCII|server survived every client"
 
 skip() { say "SKIP $N $1: $2"; }
 
@@ -237,6 +238,57 @@ else
 		fi
 	fi
 	tmux -L "$usock" kill-server >/dev/null 2>&1
+fi
+
+# ------------------------------------------------------------ UMN, ASCII
+# UMN gopher is not UTF-8 aware: Cyrillic and curly quotes become "~X"
+# garbage. On the ASCII listener the Russian menu must read as Latin.
+name="UMN gopher reads the Russian menu in ASCII"
+sock=$asock
+if ! command -v gopher >/dev/null 2>&1; then
+	skip "$name" "UMN gopher not installed"
+elif ! command -v tmux >/dev/null 2>&1; then
+	skip "$name" "tmux not installed"
+else
+	# What the ASCII listener itself says the heading and first item are.
+	gl fetch "$ascport" "$RU_INDEX" 127.0.0.2 >"$tmp/ascii.menu"
+	want_head=$(sed -n '1s/^i\([^	]*\)	.*/\1/p' "$tmp/ascii.menu")
+	want_item=$(grep -m1 "^0" "$tmp/ascii.menu" | sed 's/^0\([^	]*\)	.*/\1/')
+	if LC_ALL=C grep -q '[^[:print:][:space:]]' "$tmp/ascii.menu"; then
+		fail "$name" "the ASCII listener sent non-ASCII bytes"
+	elif [ -z "$want_head" ] || [ -z "$want_item" ] ||
+		! printf '%s' "$want_head" | grep -q 'interv`yu'; then
+		fail "$name" "no transliterated heading in the menu: $(head -c 200 "$tmp/ascii.menu" | oneline)"
+	elif ! tmux -L "$asock" -f /dev/null new-session -d -x 100 -y 30 \
+		env $(clienv umnascii) gopher -p "$RU_INDEX" 127.0.0.2 "$ascport"; then
+		fail "$name" "tmux could not start gopher"
+	else
+		n=0
+		seen=0
+		while [ $n -lt 75 ]; do
+			scr=$(screen)
+			if printf '%s\n' "$scr" | grep -qF -- "$want_head"; then
+				seen=1
+				break
+			fi
+			if printf '%s\n' "$scr" | grep -q 'Press RETURN'; then
+				tmux -L "$asock" send-keys -t 0 Enter
+			fi
+			sleep 0.2
+			n=$((n + 1))
+		done
+		scr=$(screen)
+		if [ $seen != 1 ]; then
+			fail "$name" "\"$want_head\" not on screen within 15 s; screen: $(shown)"
+		elif ! printf '%s\n' "$scr" | grep -qF -- "$want_item"; then
+			fail "$name" "item \"$want_item\" not on screen: $(shown)"
+		elif printf '%s\n' "$scr" | grep -q '~'; then
+			fail "$name" "'~' garbage on screen: $(printf '%s\n' "$scr" | grep '~' | head -3 | oneline)"
+		else
+			pass "$name"
+		fi
+	fi
+	tmux -L "$asock" kill-server >/dev/null 2>&1
 fi
 
 # ------------------------------------------------------------ server
