@@ -203,9 +203,11 @@ def _(c):
     check(ext and ext[0].type == "h" and
           ext[0].selector == "URL:gemini://elsewhere.test/",
           "another host stays a URL: item: %r" % ext)
-    # the plain-text view lists the same links as local paths
+    # the plain-text view lists the same links, as this listener's URLs
     raw = gl.fetch(c.gop, b"/index.gmi.txt")
-    check(b"] /gemlog/\n" in raw and b"] /ru/\n" in raw,
+    base = ("gopher://%s:%d/1" % (NAME, GOPHER_PORT)).encode()
+    check(b"] " + base + b"/gemlog/\n" in raw and
+          b"] " + base + b"/ru/\n" in raw,
           "text view footnotes: %r" % raw[-300:])
 
 
