@@ -41,7 +41,7 @@ hits(const struct search *x, const char *scope, const char *q)
 	struct search_result r;
 	size_t n = 0;
 
-	if (search_run(x, scope, q, strlen(q), 1, &r) == SEARCH_OK)
+	if (search_run(x, scope, q, strlen(q), 1, 0, &r) == SEARCH_OK)
 		n = r.total;
 	search_result_free(&r);
 	return n;
@@ -58,7 +58,7 @@ query(const struct search *x, const char *scope, const char *q, int rounds)
 		rounds = 1000;
 	for (i = 0; i < rounds; i++) {
 		t0 = now();
-		if (searchpage_results(&b, x, scope, 1, q, strlen(q)) !=
+		if (searchpage_results(&b, x, scope, 1, 0, q, strlen(q)) !=
 		    SEARCH_OK) {
 			fprintf(stderr, "query %s failed\n", q);
 			exit(1);
@@ -94,13 +94,13 @@ main(int argc, char **argv)
 	    {"", "казахстан"},
 	    {"", "the police"},
 	};
-	unsigned port = 70;
+	const struct view_spec view = {70, 0}; /* port 70, UTF-8 */
 	struct tree_opts o = {
 	    .root = argc > 1 ? argv[1] : "capsule",
 	    .hostname = "localhost",
 	    .gemini_port = 1965,
 	    .gopher_host = "localhost",
-	    .gopher_ports = &port,
+	    .views = &view,
 	    .nviews = 1,
 	    .max_file = 64 * 1024 * 1024,
 	    .search = 1,
