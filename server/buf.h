@@ -5,6 +5,7 @@
 #ifndef KAPSULA_BUF_H
 #define KAPSULA_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 struct buf {
@@ -19,6 +20,8 @@ int buf_addstr(struct buf *, const char *);
 int buf_addch(struct buf *, char);
 int buf_printf(struct buf *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
+int buf_vprintf(struct buf *, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
 /* Appends s escaped for XML and HTML text and attribute values. */
 int buf_addxml(struct buf *, const char *);
 /* Hands the bytes to the caller (NUL-terminated, length in *len). */

@@ -410,6 +410,130 @@ charset_encode(struct buf *out, enum charset cs, const char *s, size_t n)
 	return out->oom ? -1 : 0;
 }
 
+int
+charset_decode(struct buf *out, enum charset cs, const char *s, size_t n)
+{
+	size_t i;
+	ucs4_t uc;
+
+	if (cs != CHARSET_KOI8R && cs != CHARSET_CP1251) {
+		buf_add(out, s, n);
+		return out->oom ? -1 : 0;
+	}
+	for (i = 0; i < n; i++) {
+		uc = (unsigned char)s[i];
+		if (uc >= 0x80)
+			uc = ready[cs] && high[cs][uc - 0x80] != 0
+			         ? high[cs][uc - 0x80]
+			         : 0xfffd;
+		add_uc(out, uc);
+	}
+	return out->oom ? -1 : 0;
+}
+
+/*
+ * GOST 7.79-2000 system B read back, longest spelling first: what an
+ * ASCII reader sees and may type. "y'" is the standard's "ы" as well as
+ * our "y`"; "kh" and "h" are the "х" of other systems ("Kazakhstan").
+ */
+static const struct {
+	const char *latin;
+	ucs4_t uc;
+} latin_cyr[] = {
+    {"shh", 0x0449},
+    {"zh", 0x0436},
+    {"cz", 0x0446},
+    {"ch", 0x0447},
+    {"sh", 0x0448},
+    {"``", 0x044a},
+    {"y`", 0x044b},
+    {"y'", 0x044b},
+    {"e`", 0x044d},
+    {"yu", 0x044e},
+    {"ya", 0x044f},
+    {"yo", 0x0451},
+    {"kh", 0x0445},
+    {"a", 0x0430},
+    {"b", 0x0431},
+    {"v", 0x0432},
+    {"g", 0x0433},
+    {"d", 0x0434},
+    {"e", 0x0435},
+    {"z", 0x0437},
+    {"i", 0x0438},
+    {"j", 0x0439},
+    {"k", 0x043a},
+    {"l", 0x043b},
+    {"m", 0x043c},
+    {"n", 0x043d},
+    {"o", 0x043e},
+    {"p", 0x043f},
+    {"r", 0x0440},
+    {"s", 0x0441},
+    {"t", 0x0442},
+    {"u", 0x0443},
+    {"f", 0x0444},
+    {"x", 0x0445},
+    {"h", 0x0445},
+    {"c", 0x0446},
+    {"y", 0x044b},
+    {"`", 0x044c},
+};
+
+/* The Cyrillic letter spelled at s, and its length in *len; 0 for none. */
+static ucs4_t
+latin_letter(const char *s, size_t n, size_t *len)
+{
+	char low[4];
+	size_t i, k;
+
+	for (k = 0; k < n && k < sizeof(low) - 1; k++)
+		low[k] = (char)tolower((unsigned char)s[k]);
+	low[k] = '\0';
+	for (i = 0; i < sizeof(latin_cyr) / sizeof(latin_cyr[0]); i++) {
+		*len = strlen(latin_cyr[i].latin);
+		if (*len <= k && memcmp(low, latin_cyr[i].latin, *len) == 0)
+			return latin_cyr[i].uc;
+	}
+	return 0;
+}
+
+/* A word's next byte: a letter, or a mark after one ("by`l", "by'l"). */
+static int
+in_latin_word(const char *s, size_t i)
+{
+	unsigned char c = (unsigned char)s[i];
+
+	return isalpha(c) || c == '`' ||
+	       (c == '\'' && tolower((unsigned char)s[i - 1]) == 'y');
+}
+
+int
+charset_untranslit(struct buf *out, const char *s, size_t n)
+{
+	size_t i = 0, e, k, len;
+	int all;
+
+	while (i < n) {
+		/* A word starts with a letter: "`word`" is quoted. */
+		if (!isalpha((unsigned char)s[i])) {
+			buf_addch(out, s[i++]);
+			continue;
+		}
+		for (e = i + 1; e < n && in_latin_word(s, e); e++)
+			;
+		/* A word with a letter Cyrillic lacks (q, w) stays Latin. */
+		for (all = 1, k = i; k < e && all; k += len)
+			all = latin_letter(s + k, e - k, &len) != 0;
+		if (!all)
+			buf_add(out, s + i, e - i);
+		for (k = i; all && k < e; k += len)
+			add_uc(out, latin_letter(s + k, e - k, &len));
+		i = e;
+	}
+	return out->oom ? -1 : 0;
+}
+
 /* Markup whose text is not character data: kept as it is. */
 static const struct {
 	const char *open;

@@ -50,6 +50,22 @@ int charset_fold(struct buf *, enum charset, const char *s, size_t n);
 int charset_encode(struct buf *, enum charset, const char *s, size_t n);
 
 /*
+ * Appends s, in cs, as UTF-8 from the tables charset_init made (so a
+ * worker may call it): a query typed on a KOI8-R or CP1251 listener. A
+ * byte the charset leaves unused becomes U+FFFD; other charsets' bytes
+ * are copied.
+ */
+int charset_decode(struct buf *, enum charset, const char *s, size_t n);
+
+/*
+ * Appends s with each Latin word read back as Cyrillic by GOST 7.79-2000
+ * system B, lower case ("Nasilie" is "насилие", "by`l" "был"); a word
+ * with a letter the system does not use (q, w) stays as it is, as does
+ * anything else.
+ */
+int charset_untranslit(struct buf *, const char *s, size_t n);
+
+/*
  * XML (UTF-8) with every non-ASCII character of text and attribute values
  * written as a numeric character reference: valid whatever the reader's
  * charset, with the same meaning.

@@ -142,13 +142,14 @@ gemini_search(
     struct conn *c, const struct uri *u, const char *scope, unsigned page)
 {
 	const struct search *x = c->cap->snap->search;
-	char q[SEARCH_QUERY_MAX + 1], text[512], lang[64];
+	char q[SEARCH_QUERY_MAX + 1], lang[128];
 	enum search_status st = SEARCH_EMPTY;
 	struct buf b = {0};
 	char *p;
 	size_t len;
 	long n = 0;
 
+	searchpage_langs(x, scope, lang, sizeof(lang));
 	if (u->has_query)
 		n = searchpage_decode(u->query, strlen(u->query), q, sizeof(q));
 	if (n == -1)
@@ -156,10 +157,9 @@ gemini_search(
 	else if (n > 0)
 		st = SEARCH_OK;
 	if (st == SEARCH_OK) {
-		searchpage_lang(x, scope, lang, sizeof(lang));
 		buf_printf(
 		    &b, "20 text/gemini; charset=utf-8; lang=%s\r\n", lang);
-		st = searchpage_results(&b, x, scope, page, q, (size_t)n);
+		st = searchpage_results(&b, x, scope, page, 0, q, (size_t)n);
 	}
 	if (st == SEARCH_OK) {
 		p = buf_take(&b, &len);
@@ -171,13 +171,17 @@ gemini_search(
 		gemini_error(c, ST_TEMP_FAILURE, "Server out of memory");
 		return;
 	}
-	if (st == SEARCH_EMPTY) {
-		searchpage_prompt(x, scope, text, sizeof(text));
-		gemini_reply(c, ST_INPUT, "%s", text);
+	/* Every language's words: the prompt or the reason, one line. */
+	if (l10n_add(&b, lang,
+	        st == SEARCH_EMPTY ? L10N_SEARCH_PROMPT
+	                           : searchpage_refusal(st)) == -1) {
+		buf_free(&b);
+		gemini_error(c, ST_TEMP_FAILURE, "Server out of memory");
 		return;
 	}
-	searchpage_refusal(x, scope, st, text, sizeof(text));
-	gemini_reply(c, ST_BAD_REQUEST, "%s", text);
+	gemini_reply(
+	    c, st == SEARCH_EMPTY ? ST_INPUT : ST_BAD_REQUEST, "%s", b.data);
+	buf_free(&b);
 }
 
 /* A path's language: its folder's, else the capsule's. */

@@ -257,29 +257,37 @@ is_folder(void *arg, const char *path)
 
 /*
  * A search over Gopher: the results page rendered as a menu like every
- * page (type-1 items, snippets as wrapped info lines), made for this
- * request; no words get a type-3 line that asks for them.
+ * page (type-1 items, snippets as wrapped info lines) in the scope's
+ * languages and the listener's charset, made for this request; no words
+ * get a type-3 line that asks for them. An ASCII listener's readers see
+ * Russian transliterated, and may type it so.
  */
 static void
 gopher_search(struct conn *c, const char *path, const char *scope,
     unsigned page, const char *q, size_t qlen)
 {
 	const struct snapshot *s = c->cap->snap;
+	enum charset cs = view_charset(c);
+	char lang[128];
 	struct render_opts o = {
 	    .host = adv_host(c),
 	    .port = adv_port(c),
 	    .self = path,
 	    .width = RENDER_WIDTH,
+	    .lang = lang,
+	    .charset = (int)cs,
 	    .is_folder = is_folder,
 	    .is_search = is_search,
 	    .arg = (void *)(uintptr_t)s,
 	};
 	struct buf g = {0}, m = {0};
 	enum search_status st;
-	char text[512], *p;
+	char *p;
 	size_t len;
 
-	st = searchpage_results(&g, s->search, scope, page, q, qlen);
+	searchpage_langs(s->search, scope, lang, sizeof(lang));
+	st = searchpage_results(&g, s->search, scope, page,
+	    cs == CHARSET_ASCII ? SEARCH_TRANSLIT : 0, q, qlen);
 	if (st == SEARCH_OK && render_menu(&m, g.data, g.len, &o) == -1)
 		st = SEARCH_NOMEM;
 	buf_free(&g);
@@ -293,20 +301,22 @@ gopher_search(struct conn *c, const char *path, const char *scope,
 		gopher_error(c, ST_TEMP_FAILURE, "Server out of memory");
 		return;
 	}
-	searchpage_refusal(s->search, scope, st, text, sizeof(text));
-	gopher_error(c, st == SEARCH_EMPTY ? ST_INPUT : ST_BAD_REQUEST, text);
+	gopher_fail(c, st == SEARCH_EMPTY ? ST_INPUT : ST_BAD_REQUEST, lang,
+	    searchpage_refusal(st), NULL);
 }
 
 /*
- * "selector TAB words" from a type-7 item, or "selector?words" from a
- * results page's link to the next one (percent-encoded there). Returns 0
- * when path is no search page.
+ * "selector TAB words" from a type-7 item, typed in the listener's
+ * charset, or "selector?words" from a results page's link to the next
+ * one (percent-encoded UTF-8 there, as we wrote it). Returns 0 when path
+ * is no search page.
  */
 static int
 try_search(struct conn *c, const char *path, const char *words, size_t wlen,
     int encoded)
 {
-	char scope[8], q[SEARCH_QUERY_MAX + 1];
+	char scope[8], q[SEARCH_QUERY_MAX + 1], lang[128];
+	struct buf u = {0};
 	unsigned page;
 	long n;
 
@@ -315,18 +325,23 @@ try_search(struct conn *c, const char *path, const char *words, size_t wlen,
 	if (encoded) {
 		if ((n = searchpage_decode(words, wlen, q, sizeof(q))) == -1)
 			n = SEARCH_QUERY_MAX + 1;
+	} else if (charset_decode(&u, view_charset(c), words, wlen) == -1) {
+		buf_free(&u);
+		gopher_error(c, ST_TEMP_FAILURE, "Server out of memory");
+		return 1;
 	} else {
-		n = (long)wlen;
-		if (wlen <= SEARCH_QUERY_MAX)
-			memcpy(q, words, wlen);
+		/* Decoded, a limit of bytes is one of UTF-8 bytes. */
+		n = (long)u.len;
+		if (u.len <= SEARCH_QUERY_MAX && u.len > 0)
+			memcpy(q, u.data, u.len);
 	}
+	buf_free(&u);
 	search_path(c->cap->snap->search, path, scope, &page);
 	if (n > SEARCH_QUERY_MAX) {
-		char text[512];
-
-		searchpage_refusal(c->cap->snap->search, scope, SEARCH_TOO_LONG,
-		    text, sizeof(text));
-		gopher_error(c, ST_BAD_REQUEST, text);
+		searchpage_langs(
+		    c->cap->snap->search, scope, lang, sizeof(lang));
+		gopher_fail(
+		    c, ST_BAD_REQUEST, lang, L10N_SEARCH_TOO_LONG, NULL);
 		return 1;
 	}
 	gopher_search(c, path, scope, page, q, (size_t)n);

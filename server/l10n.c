@@ -3,6 +3,7 @@
  * so a translator reads one file; English stands in for the rest.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <string.h>
 #include <strings.h>
 
@@ -21,7 +22,6 @@ static const char *const en[L10N_COUNT] = {
     [L10N_TOO_LONG] = "Request longer than 1024 bytes",
     [L10N_LINE_TOO_LONG] = "Request line too long",
     [L10N_SEL_TOO_LONG] = "Selector longer than 1024 bytes",
-    [L10N_SEARCH_TOO_LONG] = "Search longer than 256 bytes",
     [L10N_NUL_BYTE] = "NUL byte in the selector",
     [L10N_REFUSED_URL] = "Refused URL",
     [L10N_PROXY_SCHEME] =
@@ -41,6 +41,22 @@ static const char *const en[L10N_COUNT] = {
     [L10N_VIEW_ASCII] = "Old terminal? Plain ASCII version",
     [L10N_VIEW_KOI8R] = "Old terminal? KOI8-R version",
     [L10N_VIEW_CP1251] = "Old terminal? CP1251 version",
+    [L10N_SEARCH_PROMPT] = "Search this capsule",
+    [L10N_SEARCH_LABEL] = "Search",
+    [L10N_SEARCH_QUOTED] = "“%s”",
+    [L10N_SEARCH_ONE] = "1 page matches.",
+    [L10N_SEARCH_COUNT] = "%zu pages match.",
+    [L10N_SEARCH_RANGE] = "%zu pages match. These are %zu–%zu.",
+    [L10N_SEARCH_NEXT] = "Next results",
+    [L10N_SEARCH_NONE] = "Nothing in this capsule matches “%s”. Fewer or "
+                         "other words may find something.",
+    [L10N_SEARCH_PAST] = "No more results for “%s”.",
+    [L10N_SEARCH_HOME] = "Back to the start page",
+    [L10N_SEARCH_INDEX] = "Back to the index",
+    [L10N_SEARCH_ASK] = "Type the words to search for",
+    [L10N_SEARCH_TOO_LONG] = "Query longer than 256 bytes: use fewer words",
+    [L10N_SEARCH_TOO_MANY] = "Query of more than 16 words: use fewer words",
+    [L10N_SEARCH_BAD_TEXT] = "Query is not UTF-8 text",
 };
 
 static const char *const ru[L10N_COUNT] = {
@@ -55,7 +71,6 @@ static const char *const ru[L10N_COUNT] = {
     [L10N_TOO_LONG] = "Запрос длиннее 1024 байт",
     [L10N_LINE_TOO_LONG] = "Слишком длинная строка запроса",
     [L10N_SEL_TOO_LONG] = "Селектор длиннее 1024 байт",
-    [L10N_SEARCH_TOO_LONG] = "Поисковый запрос длиннее 256 байт",
     [L10N_NUL_BYTE] = "Нулевой байт в селекторе",
     [L10N_REFUSED_URL] = "Переход по этой ссылке отклонён",
     [L10N_PROXY_SCHEME] = "Запрос отклонён: этот сервер отвечает только "
@@ -76,6 +91,22 @@ static const char *const ru[L10N_COUNT] = {
     [L10N_VIEW_ASCII] = "Старый терминал? Версия в ASCII",
     [L10N_VIEW_KOI8R] = "Старый терминал? Версия в KOI8-R",
     [L10N_VIEW_CP1251] = "Старый терминал? Версия в CP1251",
+    [L10N_SEARCH_PROMPT] = "Поиск по капсуле",
+    [L10N_SEARCH_LABEL] = "Поиск",
+    [L10N_SEARCH_QUOTED] = "«%s»",
+    [L10N_SEARCH_ONE] = "Найдена одна страница.",
+    [L10N_SEARCH_COUNT] = "Найдено страниц: %zu.",
+    [L10N_SEARCH_RANGE] = "Найдено страниц: %zu. Здесь %zu–%zu.",
+    [L10N_SEARCH_NEXT] = "Следующие результаты",
+    [L10N_SEARCH_NONE] = "В капсуле ничего не нашлось по запросу «%s». "
+                         "Попробуйте другие слова или меньше слов.",
+    [L10N_SEARCH_PAST] = "Больше результатов по запросу «%s» нет.",
+    [L10N_SEARCH_HOME] = "На главную",
+    [L10N_SEARCH_INDEX] = "К оглавлению",
+    [L10N_SEARCH_ASK] = "Введите слова для поиска",
+    [L10N_SEARCH_TOO_LONG] = "Запрос длиннее 256 байт: возьмите меньше слов",
+    [L10N_SEARCH_TOO_MANY] = "В запросе больше 16 слов: возьмите меньше слов",
+    [L10N_SEARCH_BAD_TEXT] = "Запрос не в кодировке UTF-8",
 };
 
 static const struct {
@@ -159,28 +190,79 @@ l10n_has(const char *lang)
 	return found;
 }
 
-int
-l10n_add(struct buf *out, const char *lang, enum l10n_text t)
+/* One language's text t, unless its table said it already. */
+static void
+add_one(struct buf *out, const char *const *tab, enum l10n_text t, int fmt,
+    va_list ap, const char *const *seen[], size_t *nseen)
 {
-	const char *const *seen[NTABLES + 1], *const *tab;
+	va_list each;
+	size_t i;
+
+	for (i = 0; i < *nseen && seen[i] != tab; i++)
+		;
+	if (i < *nseen || *nseen == NTABLES + 1)
+		return; /* "en,de": English once */
+	if (*nseen > 0)
+		buf_addstr(out, " / ");
+	if (fmt) {
+		va_copy(each, ap);
+		buf_vprintf(out, text_in(tab, t), each);
+		va_end(each);
+	} else {
+		buf_addstr(out, text_in(tab, t));
+	}
+	seen[(*nseen)++] = tab;
+}
+
+/*
+ * Text t in every language of lang, each once, joined by " / "; a format
+ * (fmt) gets the arguments in ap, in every language.
+ */
+static int
+add_all(
+    struct buf *out, const char *lang, enum l10n_text t, int fmt, va_list ap)
+{
+	const char *const *seen[NTABLES + 1];
 	const char *tag, *p = lang;
-	size_t n, nseen = 0, i;
+	size_t n, nseen = 0;
 	int found;
 
 	if (t < 0 || t >= L10N_COUNT)
 		return -1;
-	while (lang != NULL && (n = next_tag(&p, &tag)) > 0) {
-		tab = table_of(tag, n, &found);
-		for (i = 0; i < nseen && seen[i] != tab; i++)
-			;
-		if (i < nseen || nseen == NTABLES + 1)
-			continue; /* "en,de": English once */
-		if (nseen > 0)
-			buf_addstr(out, " / ");
-		buf_addstr(out, text_in(tab, t));
-		seen[nseen++] = tab;
-	}
+	while (lang != NULL && (n = next_tag(&p, &tag)) > 0)
+		add_one(
+		    out, table_of(tag, n, &found), t, fmt, ap, seen, &nseen);
 	if (nseen == 0)
-		buf_addstr(out, en[t]);
+		add_one(out, en, t, fmt, ap, seen, &nseen);
 	return out->oom ? -1 : 0;
+}
+
+static int
+add_plain(struct buf *out, const char *lang, enum l10n_text t, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, t);
+	rc = add_all(out, lang, t, 0, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+l10n_add(struct buf *out, const char *lang, enum l10n_text t)
+{
+	return add_plain(out, lang, t);
+}
+
+int
+l10n_addf(struct buf *out, const char *lang, enum l10n_text t, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, t);
+	rc = add_all(out, lang, t, 1, ap);
+	va_end(ap);
+	return rc;
 }

@@ -878,15 +878,12 @@ links_to(const struct render_opts *o, const char *gmi, size_t len,
 static int
 search_menu_item(struct sink *k)
 {
-	const struct render_opts *o = k->o;
 	struct buf sel = {0};
 	int rc = -1;
 
-	if (uri_encode_path(&sel, o->search) == -1)
-		goto out;
-	rc = render_item(
-	    k->out, '7', o->search_label, strlen(o->search_label), sel.data, o);
-out:
+	if (uri_encode_path(&sel, k->o->search) == 0)
+		rc =
+		    label_item(k, '7', L10N_SEARCH_LABEL, sel.data, k->o->port);
 	buf_free(&sel);
 	return rc;
 }
@@ -970,8 +967,7 @@ render_menu(
 	size_t start = out->len;
 
 	sink_init(&k, out, o, 1);
-	k.offer_search = o->search != NULL && o->search_label != NULL &&
-	                 !links_to(o, gmi, len, o->search);
+	k.offer_search = o->search != NULL && !links_to(o, gmi, len, o->search);
 	if (render_body(&k, gmi, len) == -1)
 		return -1;
 	buf_addstr(out, ".\r\n");

@@ -58,9 +58,9 @@ struct render_opts {
 	size_t nnames;
 	unsigned gemini_port;
 	/* The search page this menu offers as a type-7 item (root and
-	   language menus) unless its text links to it; NULL for none. */
+	   language menus), labelled in lang, unless its text links to it;
+	   NULL for none. */
 	const char *search;
-	const char *search_label;
 };
 
 /* The whole menu, every line CRLF-terminated, ending ".\r\n". */

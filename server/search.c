@@ -16,6 +16,7 @@
 #include <uniwbrk.h>
 
 #include "buf.h"
+#include "charset.h"
 #include "gemtext.h"
 #include "mime.h"
 #include "search.h"
@@ -265,7 +266,7 @@ struct chain {
  * cannot match, and is not stemmed.
  */
 struct firsts {
-	char c[SEARCH_WORDS_MAX][5];
+	char c[SEARCH_WORDS_MAX * 2][5]; /* a word and its Cyrillic reading */
 	size_t n;
 };
 
@@ -850,6 +851,9 @@ search_path(
 
 /* ------------------------------------------------------------ queries */
 
+#define NKEYS   4
+#define KEY_CYR 3 /* keys[KEY_CYR]: SEARCH_TRANSLIT's Russian reading */
+
 struct qword {
 	size_t start;
 	size_t end;
@@ -865,8 +869,12 @@ struct query {
 	struct qword w[SEARCH_WORDS_MAX];
 	size_t nw;
 	int too_many;
-	/* Per class (en, ru, other): each word's key, "" when unusable. */
-	char keys[3][SEARCH_WORDS_MAX][SEARCH_KEY_MAX + 2];
+	/*
+	 * Per class (en, ru, other): each word's key, "" when unusable; then
+	 * (SEARCH_TRANSLIT) a Latin word's Russian key read back as Cyrillic.
+	 */
+	char keys[NKEYS][SEARCH_WORDS_MAX][SEARCH_KEY_MAX + 2];
+	struct buf cyr; /* SEARCH_TRANSLIT: the query read back */
 };
 
 static int
@@ -908,38 +916,91 @@ text_ok(const char *q, size_t n)
 	return 1;
 }
 
+/* The words of q into qy->w. */
 static enum search_status
-parse_query(const char *q, size_t n, struct query *qy)
+split_query(struct query *qy, const char *q, size_t n)
 {
-	static const int classes[3] = {CLASS_EN, CLASS_RU, CLASS_OTHER};
-	char *k;
-	size_t c, i;
-	int len;
-
-	if (n > SEARCH_QUERY_MAX)
-		return SEARCH_TOO_LONG;
-	if (!text_ok(q, n))
-		return SEARCH_BAD_TEXT;
-	qy->q = q;
+	qy->nw = 0;
+	qy->too_many = 0;
 	if (walk_terms(qy->norm, CLASS_OTHER, 0, q, n, on_query_word, qy) ==
 	        -1 &&
 	    !qy->too_many)
 		return SEARCH_NOMEM;
 	if (qy->too_many)
 		return SEARCH_TOO_MANY;
-	if (qy->nw == 0)
-		return SEARCH_EMPTY;
-	for (c = 0; c < 3; c++) {
-		for (i = 0; i < qy->nw; i++) {
-			k = qy->keys[c][i];
-			k[0] = (char)classes[c];
-			len = fold(qy->norm, classes[c], q + qy->w[i].start,
-			    qy->w[i].end - qy->w[i].start, k + 1,
-			    SEARCH_KEY_MAX + 1, 1);
-			if (len <= 0)
-				k[0] = '\0';
-		}
+	return qy->nw == 0 ? SEARCH_EMPTY : SEARCH_OK;
+}
+
+/* keys[slot][i]: word i of q as pages of class cls have it, or "". */
+static void
+set_key(struct query *qy, int slot, int cls, const char *q, size_t i)
+{
+	char *k = qy->keys[slot][i];
+	int len;
+
+	k[0] = (char)cls;
+	len = fold(qy->norm, cls, q + qy->w[i].start,
+	    qy->w[i].end - qy->w[i].start, k + 1, SEARCH_KEY_MAX + 1, 1);
+	if (len <= 0)
+		k[0] = '\0';
+}
+
+/*
+ * SEARCH_TRANSLIT: the query read back as Cyrillic. Word for word, each
+ * transliterated word gets a Russian key besides its own ("nasilie" finds
+ * "насилие" and "nasilie"); when marks split the Latin spelling into
+ * other words ("by`l": "by", "l"), the Cyrillic reading is the query.
+ * Returns the text whose words qy->w holds.
+ */
+static const char *
+translit_query(struct query *qy, const char *q, size_t *n)
+{
+	struct qword w[SEARCH_WORDS_MAX];
+	const char *cyr = qy->cyr.data;
+	size_t nw = qy->nw, i, len = qy->cyr.len;
+
+	if (cyr == NULL || (len == *n && memcmp(cyr, q, len) == 0))
+		return q;
+	memcpy(w, qy->w, sizeof(w));
+	if (split_query(qy, cyr, len) != SEARCH_OK) {
+		memcpy(qy->w, w, sizeof(w));
+		qy->nw = nw;
+		return q;
 	}
+	if (qy->nw != nw) {
+		*n = len;
+		return cyr;
+	}
+	for (i = 0; i < nw; i++)
+		if (qy->w[i].end - qy->w[i].start != w[i].end - w[i].start ||
+		    memcmp(cyr + qy->w[i].start, q + w[i].start,
+		        w[i].end - w[i].start) != 0)
+			set_key(qy, KEY_CYR, CLASS_RU, cyr, i);
+	memcpy(qy->w, w, sizeof(w));
+	return q;
+}
+
+static enum search_status
+parse_query(const char *q, size_t n, int flags, struct query *qy)
+{
+	static const int classes[3] = {CLASS_EN, CLASS_RU, CLASS_OTHER};
+	enum search_status st;
+	size_t c, i;
+
+	if (n > SEARCH_QUERY_MAX)
+		return SEARCH_TOO_LONG;
+	if (!text_ok(q, n))
+		return SEARCH_BAD_TEXT;
+	if ((st = split_query(qy, q, n)) != SEARCH_OK)
+		return st;
+	if ((flags & SEARCH_TRANSLIT) &&
+	    charset_untranslit(&qy->cyr, q, n) == -1)
+		return SEARCH_NOMEM;
+	q = translit_query(qy, q, &n);
+	qy->q = q;
+	for (c = 0; c < 3; c++)
+		for (i = 0; i < qy->nw; i++)
+			set_key(qy, (int)c, classes[c], q, i);
 	return SEARCH_OK;
 }
 
@@ -1025,6 +1086,13 @@ struct sentence_scan {
 };
 
 static int
+key_is(const char *k, const char *key, size_t keylen)
+{
+	return k[0] != '\0' && strlen(k + 1) == keylen &&
+	       memcmp(k + 1, key, keylen) == 0;
+}
+
+static int
 on_snippet_term(void *arg, const char *key, size_t keylen,
     enum search_kind kind, size_t start, size_t end)
 {
@@ -1033,10 +1101,9 @@ on_snippet_term(void *arg, const char *key, size_t keylen,
 
 	(void)kind;
 	for (i = 0; i < sc->qy->nw; i++) {
-		const char *k = sc->qy->keys[sc->ci][i];
-
-		if (k[0] == '\0' || strlen(k + 1) != keylen ||
-		    memcmp(k + 1, key, keylen) != 0)
+		if (!key_is(sc->qy->keys[sc->ci][i], key, keylen) &&
+		    (sc->ci != 1 ||
+		        !key_is(sc->qy->keys[KEY_CYR][i], key, keylen)))
 			continue;
 		sc->words |= 1u << i;
 		sc->hits++;
@@ -1224,8 +1291,13 @@ snippet(const struct sdoc *d, const struct query *qy)
 	size_t i, len;
 
 	sc.ci = class_index(lang_class(d->lang));
-	for (i = 0; i < qy->nw; i++) {
-		k = qy->keys[sc.ci][i];
+	for (i = 0; i < qy->nw * 2; i++) {
+		if (i < qy->nw)
+			k = qy->keys[sc.ci][i];
+		else if (sc.ci == 1)
+			k = qy->keys[KEY_CYR][i - qy->nw];
+		else
+			break;
 		if (k[0] == '\0')
 			continue;
 		/* The key's first character: 1 to 4 bytes of UTF-8. */
@@ -1286,7 +1358,7 @@ fill_page(const struct search *x, const struct query *qy,
 
 enum search_status
 search_run(const struct search *x, const char *lang, const char *q, size_t qlen,
-    unsigned page, struct search_result *res)
+    unsigned page, int flags, struct search_result *res)
 {
 	struct query *qy = NULL;
 	struct acc a = {NULL, NULL};
@@ -1302,7 +1374,7 @@ search_run(const struct search *x, const char *lang, const char *q, size_t qlen,
 		return SEARCH_NOMEM;
 	if ((qy->norm = search_norm_new()) == NULL)
 		goto out;
-	if ((st = parse_query(q, qlen, qy)) != SEARCH_OK)
+	if ((st = parse_query(q, qlen, flags, qy)) != SEARCH_OK)
 		goto out;
 	st = SEARCH_NOMEM;
 	if (x->ndocs == 0) {
@@ -1314,7 +1386,7 @@ search_run(const struct search *x, const char *lang, const char *q, size_t qlen,
 	if (a.cnt == NULL || a.score == NULL)
 		goto out;
 	for (i = 0; i < qy->nw; i++)
-		for (c = 0; c < 3; c++)
+		for (c = 0; c < NKEYS; c++)
 			if (qy->keys[c][i][0] != '\0' &&
 			    (t = find_term(x, qy->keys[c][i])) != NULL)
 				add_postings(x, t, i, lang, &a);
@@ -1336,6 +1408,7 @@ out:
 	free(a.score);
 	free(r);
 	search_norm_free(qy->norm);
+	buf_free(&qy->cyr);
 	free(qy);
 	return st;
 }

@@ -100,12 +100,21 @@ struct search_result {
 };
 
 /*
+ * A query from a reader who sees Russian transliterated (an ASCII Gopher
+ * listener): a Latin word also finds the Russian word it spells by GOST
+ * 7.79-2000 system B, so "nasilie" finds "насилие".
+ */
+#define SEARCH_TRANSLIT 0x1
+
+/*
  * Runs a decoded query over the pages of one language ("" or NULL: all)
  * and fills page (from 1) of the results: every word must match (AND),
- * ranked by BM25 with title and heading boosts, ties by path.
+ * ranked by BM25 with title and heading boosts, ties by path. flags:
+ * SEARCH_TRANSLIT or 0.
  */
 enum search_status search_run(const struct search *, const char *lang,
-    const char *q, size_t qlen, unsigned page, struct search_result *);
+    const char *q, size_t qlen, unsigned page, int flags,
+    struct search_result *);
 void search_result_free(struct search_result *);
 
 #endif

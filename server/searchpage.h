@@ -1,33 +1,30 @@
 /*
  * searchpage.h: what a reader sees of search, in the language of the
- * folder searched: the prompt, the results page (gemtext) and refusals.
+ * folder searched (its words are l10n.c's): the results page (gemtext)
+ * and which text answers a refused query.
  */
 #ifndef KAPSULA_SEARCHPAGE_H
 #define KAPSULA_SEARCHPAGE_H
 
 #include <stddef.h>
 
+#include "l10n.h"
 #include "search.h"
 
 struct buf;
 
 /*
- * A scope is "" (the whole capsule, its text in the languages of its
- * landing page) or a language folder's code ("en", "ru").
+ * A scope is "" (the whole capsule) or a language folder's code ("en",
+ * "ru"). Its languages, for l10n and a page's lang parameter: the
+ * folder's; for the whole capsule those of its landing page: every
+ * language folder when there are several ("en,ru"), else the capsule's
+ * language, else "en".
  */
+void searchpage_langs(
+    const struct search *, const char *scope, char *out, size_t outsz);
 
-/* The prompt of a Gemini 10 reply: "Search this capsule". */
-void searchpage_prompt(
-    const struct search *, const char *scope, char *out, size_t outsz);
-/* The label of the scope's Gopher type-7 item: "Search". */
-void searchpage_label(
-    const struct search *, const char *scope, char *out, size_t outsz);
-/* Why a query was refused, or what to type (SEARCH_EMPTY). */
-void searchpage_refusal(const struct search *, const char *scope,
-    enum search_status, char *out, size_t outsz);
-/* The page's lang parameter: "en", "ru" or "en,ru". */
-void searchpage_lang(
-    const struct search *, const char *scope, char *out, size_t outsz);
+/* The text that says why a query was refused, or asks for words. */
+enum l10n_text searchpage_refusal(enum search_status);
 
 /*
  * Percent-decodes a query as a client sent it into out (outsz must exceed
@@ -37,10 +34,11 @@ void searchpage_lang(
 long searchpage_decode(const char *raw, size_t n, char *out, size_t outsz);
 
 /*
- * Runs a decoded query and writes the results page of page (from 1) as
- * gemtext; anything but SEARCH_OK writes nothing and says why.
+ * Runs a decoded query (search_run's flags) and writes the results page
+ * of page (from 1) as gemtext in the scope's languages; anything but
+ * SEARCH_OK writes nothing and says why.
  */
 enum search_status searchpage_results(struct buf *out, const struct search *,
-    const char *scope, unsigned page, const char *q, size_t qlen);
+    const char *scope, unsigned page, int flags, const char *q, size_t qlen);
 
 #endif

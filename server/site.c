@@ -17,7 +17,6 @@
 #include "mime.h"
 #include "render.h"
 #include "search.h"
-#include "searchpage.h"
 #include "tree.h"
 #include "uri.h"
 
@@ -534,7 +533,7 @@ is_search(void *arg, const char *path)
  */
 static void
 offer_search(const struct snapshot *s, const char *self, struct render_opts *o,
-    char *want, size_t wantsz, char *label, size_t labelsz)
+    char *want, size_t wantsz)
 {
 	const char *lang = lang_from_path(self), *slash;
 	char scope[8] = "";
@@ -555,9 +554,7 @@ offer_search(const struct snapshot *s, const char *self, struct render_opts *o,
 	snprintf(want, wantsz, "%s%s/search", *scope ? "/" : "", scope);
 	if (!is_search((void *)(uintptr_t)s, want))
 		return;
-	searchpage_label(s->search, scope, label, labelsz);
 	o->search = want;
-	o->search_label = label;
 }
 
 /* The root menu of a view links to each other charset's first view. */
@@ -586,8 +583,7 @@ static int
 view_bytes(struct snapshot *s, const struct node *n, const struct tree_opts *to,
     size_t v, struct buf *out)
 {
-	char self[URI_MAX * 2], text[URI_MAX * 2], src[URI_MAX * 2], want[32],
-	    label[128];
+	char self[URI_MAX * 2], text[URI_MAX * 2], src[URI_MAX * 2], want[32];
 	struct render_alt alts[CHARSET_N];
 	struct render_opts o;
 	const struct node *from;
@@ -611,8 +607,7 @@ view_bytes(struct snapshot *s, const struct node *n, const struct tree_opts *to,
 			return 0;
 		o.self = self;
 		o.text = tree_lookup(s, text) != NULL ? text : NULL;
-		offer_search(
-		    s, self, &o, want, sizeof(want), label, sizeof(label));
+		offer_search(s, self, &o, want, sizeof(want));
 		if (strcmp(self, "/index.gmi") == 0) {
 			o.alts = alts;
 			o.nalts = alts_of(to, v, alts);

@@ -228,6 +228,55 @@ def _(c):
         check(not problems, "%s menu: %s" % (cs, problems[:3]))
 
 
+def search(c, sel, words, cs=None):
+    """A type-7 request: the words typed in the listener's charset."""
+    host, port = c.cs[cs] if cs else ("127.0.0.1", c.gport)
+    line = sel.encode() + b"\t" + words.encode(cs or "utf-8") + b"\r\n"
+    return bytes(harness.gopher(port, line, host=host))
+
+
+@test("charset: search results are menus in the listener's charset")
+def _(c):
+    raw = search(c, "/ru/search", "насилие", "koi8-r")
+    text = raw.decode("koi8-r")
+    check(text.startswith('iПоиск: "насилие"'), "KOI8-R: %r" % text[:80])
+    check("\t%s\tlocalhost\t%d\r\n" % (RU_PAGE, c.cs["koi8-r"][1]) in text,
+          "KOI8-R: no hit on this listener: %r" % text[:400])
+    raw = search(c, "/ru/search", "насилие", "cp1251")
+    text = raw.decode("cp1251")
+    check(text.startswith("iПоиск: «насилие»") and RU_PAGE in text,
+          "CP1251: %r" % text[:200])
+    for cs in ("koi8-r", "cp1251"):
+        items, problems = gl.parse_menu(
+            search(c, "/ru/search", "полиция", cs).decode(cs).encode())
+        check(not problems, "%s results menu: %s" % (cs, problems[:3]))
+    # Asked for nothing: the type-3 line is in the charset too.
+    raw = search(c, "/ru/search", "", "koi8-r")
+    check(raw.decode("koi8-r").startswith("3Введите слова для поиска"),
+          "KOI8-R empty query: %r" % raw[:60])
+
+
+@test("charset=ascii: search results are ASCII, and 'nasilie' finds насилие")
+def _(c):
+    port = c.cs["ascii"][1]
+    for words in ("nasilie", "Policejskie"):
+        raw = search(c, "/ru/search", words, "ascii")
+        bad = [i for i, b in enumerate(raw) if b >= 0x80]
+        check(raw and not bad, "%s: non-ASCII byte in %r" % (words, raw[:80]))
+        text = raw.decode("ascii")
+        check(text.startswith('iPoisk: "%s"' % words), "%r" % text[:80])
+        check("\t%s\tlocalhost\t%d\r\n" % (RU_PAGE, port) in text,
+              "%s: no hit on this listener: %r" % (words, text))
+        items, problems = gl.parse_menu(raw)
+        check(not problems, "%s: %s" % (words, problems[:3]))
+    text = search(c, "/ru/search", "nasilie", "ascii").decode("ascii")
+    check(re.search(r"\*nasili[a-z`]*\*", text),
+          "snippet marks the Russian word, transliterated: %r" % text)
+    # On the UTF-8 listener a Latin word is only itself.
+    raw = gop(c, "/ru/search\tnasilie").decode("utf-8")
+    check("ничего не нашлось" in raw, "UTF-8 listener: %r" % raw[:200])
+
+
 @test("charset: Atom over a legacy listener is ASCII XML with references")
 def _(c):
     try:

@@ -213,6 +213,54 @@ test_cp1251_menu(void)
 	buf_free(&b);
 }
 
+/* A query typed in KOI8-R or CP1251 reaches search as UTF-8. */
+static void
+test_decode(void)
+{
+	char *got;
+
+	/* "Поиск" in KOI8-R, then in CP1251. */
+	got = conv(charset_decode, CHARSET_KOI8R, "\xf0\xcf\xc9\xd3\xcb x");
+	CHECK(got != NULL && strcmp(got, "Поиск x") == 0);
+	free(got);
+	got = conv(charset_decode, CHARSET_CP1251, "\xcf\xee\xe8\xf1\xea");
+	CHECK(got != NULL && strcmp(got, "Поиск") == 0);
+	free(got);
+	/* UTF-8 and ASCII listeners' bytes are taken as they come. */
+	got = conv(charset_decode, CHARSET_UTF8, "Поиск");
+	CHECK(got != NULL && strcmp(got, "Поиск") == 0);
+	free(got);
+}
+
+static void
+back_is(const char *in, const char *want)
+{
+	struct buf b = {0};
+
+	CHECK(charset_untranslit(&b, in, strlen(in)) == 0);
+	CHECKF(b.data != NULL && strcmp(b.data, want) == 0,
+	    "%s: got %s, want %s", unit_quote(in),
+	    unit_quote(b.data ? b.data : ""), unit_quote(want));
+	buf_free(&b);
+}
+
+/* System B read back: what an ASCII reader sees, typed into a search. */
+static void
+test_untranslit(void)
+{
+	back_is("nasilie", "насилие");
+	back_is("Policejskie", "полицейские");
+	back_is("shhuka zhizn` chajka", "щука жизнь чайка");
+	back_is("by`l e`to ob``yavlenie", "был это объявление");
+	back_is("seks-rabotnicza", "секс-работница");
+	back_is("Kazakhstan", "казахстан");
+	back_is("by'l 'nasilie'", "был 'насилие'");
+	/* A letter system B does not use keeps the word Latin. */
+	back_is("swan 2008 police", "swan 2008 полице");
+	/* What it reads back, folding to ASCII spells again. */
+	ascii_is("насилие щука был", "nasilie shhuka by`l");
+}
+
 int
 main(void)
 {
@@ -228,5 +276,7 @@ main(void)
 	RUN(test_xml);
 	RUN(test_ascii_menu);
 	RUN(test_cp1251_menu);
+	RUN(test_decode);
+	RUN(test_untranslit);
 	return UNIT_EXIT();
 }

@@ -202,7 +202,7 @@ find(const struct search *x, const char *lang, const char *q)
 	struct search_result r;
 	enum search_status st;
 
-	st = search_run(x, lang, q, strlen(q), 1, &r);
+	st = search_run(x, lang, q, strlen(q), 1, 0, &r);
 	if (st != SEARCH_OK) {
 		snprintf(out, sizeof(out), "ERROR %d", (int)st);
 		return out;
@@ -345,15 +345,15 @@ test_pages(void)
 		page(s, path, "# Page\n\nThe same word.\n");
 	}
 	build(s);
-	CHECK(search_run(s->search, "", "word", 4, 1, &r) == SEARCH_OK);
+	CHECK(search_run(s->search, "", "word", 4, 1, 0, &r) == SEARCH_OK);
 	CHECK(r.total == 45 && r.first == 0 && r.nhits == SEARCH_PER_PAGE);
 	CHECK(r.nhits > 0 && strcmp(r.hits[0].path, "/p00.gmi") == 0);
 	search_result_free(&r);
-	CHECK(search_run(s->search, "", "word", 4, 3, &r) == SEARCH_OK);
+	CHECK(search_run(s->search, "", "word", 4, 3, 0, &r) == SEARCH_OK);
 	CHECK(r.total == 45 && r.first == 40 && r.nhits == 5);
 	CHECK(r.nhits > 0 && strcmp(r.hits[0].path, "/p40.gmi") == 0);
 	search_result_free(&r);
-	CHECK(search_run(s->search, "", "word", 4, 4, &r) == SEARCH_OK);
+	CHECK(search_run(s->search, "", "word", 4, 4, 0, &r) == SEARCH_OK);
 	CHECK(r.total == 45 && r.nhits == 0);
 	search_result_free(&r);
 	snapshot_unref(s);
@@ -366,7 +366,7 @@ snippet_of(const struct search *x, const char *lang, const char *q)
 	static char out[1024];
 	struct search_result r;
 
-	if (search_run(x, lang, q, strlen(q), 1, &r) != SEARCH_OK ||
+	if (search_run(x, lang, q, strlen(q), 1, 0, &r) != SEARCH_OK ||
 	    r.nhits != 1) {
 		search_result_free(&r);
 		return "(no single hit)";
@@ -475,7 +475,7 @@ test_results_page(void)
 	struct buf b = {0};
 	char text[256];
 
-	CHECK(searchpage_results(&b, s->search, "ru", 1, "насилие",
+	CHECK(searchpage_results(&b, s->search, "ru", 1, 0, "насилие",
 	          strlen("насилие")) == SEARCH_OK);
 	CHECK(b.data != NULL &&
 	      strncmp(b.data, "# Поиск: «насилие»\n\n", 34) == 0);
@@ -485,8 +485,8 @@ test_results_page(void)
 	CHECK(
 	    b.data != NULL && strstr(b.data, "Найдена одна страница.") != NULL);
 	buf_free(&b);
-	CHECK(
-	    searchpage_results(&b, s->search, "en", 1, "zzz", 3) == SEARCH_OK);
+	CHECK(searchpage_results(&b, s->search, "en", 1, 0, "zzz", 3) ==
+	      SEARCH_OK);
 	CHECK(b.data != NULL && strstr(b.data, "Nothing in this capsule "
 	                                       "matches \xe2\x80\x9czzz\xe2\x80"
 	                                       "\x9d") != NULL);
@@ -494,17 +494,123 @@ test_results_page(void)
 	    b.data != NULL && strstr(b.data, "\n=> /en/ Back to the index\n"));
 	buf_free(&b);
 	/* The whole capsule speaks both languages of its folders. */
-	searchpage_prompt(s->search, "", text, sizeof(text));
-	CHECK_STR(text, "Search this capsule / Поиск по капсуле");
-	searchpage_prompt(s->search, "ru", text, sizeof(text));
-	CHECK_STR(text, "Поиск по капсуле");
-	searchpage_label(s->search, "en", text, sizeof(text));
-	CHECK_STR(text, "Search");
-	searchpage_lang(s->search, "", text, sizeof(text));
+	searchpage_langs(s->search, "", text, sizeof(text));
 	CHECK_STR(text, "en,ru");
-	searchpage_refusal(
-	    s->search, "ru", SEARCH_TOO_MANY, text, sizeof(text));
-	CHECK(strstr(text, "16") != NULL);
+	searchpage_langs(s->search, "ru", text, sizeof(text));
+	CHECK_STR(text, "ru");
+	/* Its words are l10n.c's, every language of the scope once. */
+	searchpage_langs(s->search, "", text, sizeof(text));
+	CHECK(l10n_add(&b, text, L10N_SEARCH_PROMPT) == 0);
+	CHECK_STR(b.data, "Search this capsule / Поиск по капсуле");
+	buf_free(&b);
+	CHECK(l10n_add(&b, "ru", searchpage_refusal(SEARCH_TOO_MANY)) == 0);
+	CHECK(b.data != NULL && strstr(b.data, "16") != NULL &&
+	      strstr(b.data, "слов") != NULL);
+	buf_free(&b);
+	CHECK(searchpage_refusal(SEARCH_EMPTY) == L10N_SEARCH_ASK);
+	snapshot_unref(s);
+}
+
+/* Over the whole capsule the page speaks both languages, one line each. */
+static void
+test_results_both(void)
+{
+	struct snapshot *s = corpus();
+	struct buf b = {0};
+
+	CHECK(
+	    searchpage_results(&b, s->search, "", 1, 0, "zzz", 3) == SEARCH_OK);
+	CHECK(b.data != NULL &&
+	      strncmp(b.data, "# Search / Поиск: \xe2\x80\x9czzz\xe2\x80\x9d\n",
+	          strlen("# Search / Поиск: \xe2\x80\x9czzz\xe2\x80\x9d\n")) ==
+	          0);
+	CHECK(b.data != NULL &&
+	      strstr(b.data, "something. / В капсуле ничего не нашлось по "
+	                     "запросу «zzz».") != NULL);
+	CHECK(b.data != NULL &&
+	      strstr(b.data, "\n=> / Back to the start page / На главную\n") !=
+	          NULL);
+	buf_free(&b);
+	CHECK(searchpage_results(&b, s->search, "", 1, 0, "police", 6) ==
+	      SEARCH_OK);
+	CHECK(
+	    b.data != NULL &&
+	    strstr(b.data, "\n3 pages match. / Найдено страниц: 3.\n") != NULL);
+	buf_free(&b);
+	snapshot_unref(s);
+}
+
+/* An ASCII reader types Russian as GOST 7.79-2000 system B shows it. */
+static void
+test_translit(void)
+{
+	struct snapshot *s = corpus();
+	struct search_result r;
+	struct buf b = {0};
+
+	/* Off: a Latin word is only itself. */
+	CHECK_STR(find(s->search, "ru", "nasilie"), "");
+	CHECK(search_run(s->search, "ru", "nasilie", 7, 1, SEARCH_TRANSLIT,
+	          &r) == SEARCH_OK);
+	CHECK(r.total == 1 && r.nhits == 1 &&
+	      strcmp(r.hits[0].path, "/ru/b.gmi") == 0);
+	CHECKF(r.nhits == 1 &&
+	           strcmp(r.hits[0].snippet, "Противостояние *насилию*.") == 0,
+	    "%s", r.nhits ? unit_quote(r.hits[0].snippet) : "");
+	search_result_free(&r);
+	/* Capitals, a digraph, and an English word beside it (AND). */
+	CHECK(search_run(s->search, "", "Policejskie police", 18, 1,
+	          SEARCH_TRANSLIT, &r) == SEARCH_OK);
+	CHECK(r.total == 0);
+	search_result_free(&r);
+	CHECK(search_run(s->search, "", "Policejskie", 11, 1, SEARCH_TRANSLIT,
+	          &r) == SEARCH_OK);
+	CHECK(r.total == 1 && r.nhits == 1 &&
+	      strcmp(r.hits[0].path, "/ru/a.gmi") == 0);
+	search_result_free(&r);
+	/* An English word still finds English pages. */
+	CHECK(search_run(s->search, "en", "clients", 7, 1, SEARCH_TRANSLIT,
+	          &r) == SEARCH_OK);
+	CHECK(r.total == 2);
+	search_result_free(&r);
+	/* A hyphenated word, and marks that split the Latin spelling. */
+	CHECK(search_run(s->search, "ru", "seks-rabotnicza", 15, 1,
+	          SEARCH_TRANSLIT, &r) == SEARCH_OK);
+	CHECK(r.total == 1);
+	search_result_free(&r);
+	CHECK(search_run(s->search, "ru", "deneg trebuyut", 14, 1,
+	          SEARCH_TRANSLIT, &r) == SEARCH_OK);
+	CHECK(r.total == 1);
+	search_result_free(&r);
+	/* The page quotes the query as typed. */
+	CHECK(searchpage_results(&b, s->search, "ru", 1, SEARCH_TRANSLIT,
+	          "nasilie", 7) == SEARCH_OK);
+	CHECK(
+	    b.data != NULL && strncmp(b.data, "# Поиск: «nasilie»\n", 25) == 0);
+	CHECK(b.data != NULL && strstr(b.data, "=> /ru/b.gmi") != NULL);
+	buf_free(&b);
+	snapshot_unref(s);
+}
+
+/* Marks of system B ("y`" for "ы") split a word; it is read as a whole. */
+static void
+test_translit_marks(void)
+{
+	struct snapshot *s = snap_new();
+	struct search_result r;
+
+	dir(s, "/");
+	dir(s, "/ru/");
+	page(s, "/ru/a.gmi", "# А\n\nМы были там. Это было.\n");
+	build(s);
+	CHECK(search_run(s->search, "ru", "my` by`li", 9, 1, SEARCH_TRANSLIT,
+	          &r) == SEARCH_OK);
+	CHECK(r.total == 1);
+	search_result_free(&r);
+	CHECK(search_run(s->search, "ru", "e`to", 4, 1, SEARCH_TRANSLIT, &r) ==
+	      SEARCH_OK);
+	CHECK(r.total == 1);
+	search_result_free(&r);
 	snapshot_unref(s);
 }
 
@@ -523,7 +629,7 @@ test_next_link(void)
 		page(s, path, "# Стр\n\nНасилие.\n");
 	}
 	build(s);
-	CHECK(searchpage_results(&b, s->search, "ru", 1, "насилие",
+	CHECK(searchpage_results(&b, s->search, "ru", 1, 0, "насилие",
 	          strlen("насилие")) == SEARCH_OK);
 	CHECK(b.data != NULL &&
 	      strstr(b.data, "Найдено страниц: 25. Здесь 1–20.\n") != NULL);
@@ -531,7 +637,7 @@ test_next_link(void)
 	      strstr(b.data, "\n=> /ru/search/2?%D0%BD%D0%B0%D1%81%D0%B8%D0%BB"
 	                     "%D0%B8%D0%B5 Следующие результаты\n") != NULL);
 	buf_free(&b);
-	CHECK(searchpage_results(&b, s->search, "ru", 2, "насилие",
+	CHECK(searchpage_results(&b, s->search, "ru", 2, 0, "насилие",
 	          strlen("насилие")) == SEARCH_OK);
 	CHECK(b.data != NULL && strstr(b.data, "Здесь 21–25.") != NULL);
 	CHECK(b.data != NULL && strstr(b.data, "search/3") == NULL);
@@ -562,7 +668,7 @@ menu(const struct search *x, const char *gmi, const char *offer)
 	    .is_search = is_search_path,
 	    .arg = (void *)(uintptr_t)x,
 	    .search = offer,
-	    .search_label = "Поиск",
+	    .lang = "ru",
 	};
 	struct buf b = {0};
 
@@ -608,6 +714,9 @@ main(void)
 	RUN(test_paths);
 	RUN(test_decode);
 	RUN(test_results_page);
+	RUN(test_results_both);
+	RUN(test_translit);
+	RUN(test_translit_marks);
 	RUN(test_next_link);
 	RUN(test_gopher_items);
 	return UNIT_EXIT();
