@@ -28,6 +28,7 @@
 
 #include "conf.h"
 #include "gen.h"
+#include "limit.h"
 #include "log.h"
 #include "net.h"
 #include "proc.h"
@@ -58,6 +59,7 @@ struct sock {
 
 struct slot {
 	pid_t pid;
+	int col; /* its journal column in the shared rate table */
 	time_t started;
 	unsigned fails;
 	struct timespec due; /* when to start it again (pid 0) */
@@ -78,7 +80,10 @@ struct parent {
 	struct slot slots[WORKERS_MAX];
 	unsigned nslots;
 	pid_t old[OLD_MAX];
+	int oldcol[OLD_MAX];
 	size_t nold;
+	/* The abuse policy's table: made once, before the first fork. */
+	struct limit_table *limits;
 	unsigned char ticket_keys[TLS_TICKET_KEYS];
 	char jail[PATH_MAX];
 	struct runas ra;     /* of the generation served */
@@ -414,8 +419,9 @@ worker_run(struct parent *p, unsigned slot, pid_t parent)
 	}
 	if (getppid() != parent) /* it died before PDEATHSIG was set */
 		goto out;
+	limit_worker(p->limits, p->slots[slot].col, getpid());
 	if ((base = event_base_new()) == NULL ||
-	    worker_init(&w, base, g, fds, p->nslots) == -1) {
+	    worker_init(&w, base, g, fds, p->nslots, p->limits) == -1) {
 		log_warn("worker %u: cannot start its event loop", slot);
 		goto out;
 	}
@@ -450,8 +456,11 @@ spawn(struct parent *p, unsigned slot)
 {
 	pid_t parent = getpid(), pid;
 
+	/* None free (many reloads draining at once): counted, not journaled. */
+	p->slots[slot].col = limit_col_take(p->limits);
 	if ((pid = fork()) == -1) {
 		log_warn("cannot start worker %u: %s", slot, strerror(errno));
+		limit_col_release(p->limits, p->slots[slot].col, 0);
 		return -1;
 	}
 	if (pid == 0)
@@ -462,14 +471,17 @@ spawn(struct parent *p, unsigned slot)
 }
 
 static void
-remember_old(struct parent *p, pid_t pid)
+remember_old(struct parent *p, pid_t pid, int col)
 {
-	if (p->nold < OLD_MAX)
+	if (p->nold < OLD_MAX) {
+		p->oldcol[p->nold] = col;
 		p->old[p->nold++] = pid;
-	else /* reaped all the same; only its end goes unreported */
+	} else { /* reaped all the same; only its end goes unreported */
 		log_warn("more than %d workers draining at once", OLD_MAX);
+	}
 }
 
+/* A draining worker is gone: its counts in the rate table go too. */
 static int
 forget_old(struct parent *p, pid_t pid)
 {
@@ -477,6 +489,8 @@ forget_old(struct parent *p, pid_t pid)
 
 	for (i = 0; i < p->nold; i++)
 		if (p->old[i] == pid) {
+			limit_col_release(p->limits, p->oldcol[i], pid);
+			p->oldcol[i] = p->oldcol[p->nold - 1];
 			p->old[i] = p->old[--p->nold];
 			return 1;
 		}
@@ -514,6 +528,8 @@ died(struct parent *p, unsigned slot, int st)
 		ms = RESPAWN_MAX;
 	if (ms > 0)
 		log_warn("starting worker %u again in %lu ms", slot, ms);
+	/* What it held open is closed now: nobody may stay locked out. */
+	limit_col_release(p->limits, s->col, s->pid);
 	s->pid = 0;
 	mono(&s->due);
 	s->due.tv_sec += (time_t)(ms / 1000);
@@ -640,7 +656,7 @@ start_generation(struct parent *p, struct gen *g)
 	for (i = 0; i < p->nslots; i++)
 		if (p->slots[i].pid != 0) {
 			kill(p->slots[i].pid, SIGUSR1);
-			remember_old(p, p->slots[i].pid);
+			remember_old(p, p->slots[i].pid, p->slots[i].col);
 		}
 	gen_unref(p->gen);
 	/* glibc keeps what the old tree freed for later mallocs; give it
@@ -684,6 +700,10 @@ reload(struct parent *p)
 		notify("READY=1");
 		return;
 	}
+	if (g->conf->rate_table != p->gen->conf->rate_table)
+		log_warn("rate-table: the table keeps its size (%zu "
+		         "addresses) until a restart",
+		    limit_table_entries(p->limits));
 	start_generation(p, g);
 	announce(p);
 	log_warn("reloaded");
@@ -776,6 +796,12 @@ proc_main(const struct proc_opts *o)
 	if ((p.gen = build(&p, 0)) == NULL)
 		goto out;
 	p.ra = p.ra_new;
+	/* Shared by every worker, kept across reloads: made before any. */
+	if ((p.limits = limit_table_new(p.gen->conf->rate_table,
+	         p.gen->conf->max_conns + FD_SPARE)) == NULL) {
+		log_warn("cannot make the rate table: %s", strerror(errno));
+		goto out;
+	}
 	/* Made whenever we are root: a reload may turn the sandbox on. */
 	if (geteuid() == 0 &&
 	    sandbox_jail_make(getenv("RUNTIME_DIRECTORY") ? getenv("RUNTIME_"
@@ -817,5 +843,6 @@ out:
 			close(p.socks[i].fds[k]);
 	free(p.socks);
 	gen_unref(p.gen);
+	limit_table_free(p.limits);
 	return rc;
 }

@@ -54,8 +54,8 @@ v1_addr(int family, const char *s, size_t n, void *out)
 }
 
 static void
-set_addr(struct sockaddr_storage *ss, int family, const void *addr,
-    unsigned port)
+set_addr(
+    struct sockaddr_storage *ss, int family, const void *addr, unsigned port)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (family == AF_INET) {
@@ -75,8 +75,8 @@ set_addr(struct sockaddr_storage *ss, int family, const void *addr,
 
 /* "PROXY TCP4 1.2.3.4 5.6.7.8 1234 80\r\n": exactly one space each. */
 static long
-parse_v1(const unsigned char *buf, size_t len, struct proxy_hdr *h,
-    const char **why)
+parse_v1(
+    const unsigned char *buf, size_t len, struct proxy_hdr *h, const char **why)
 {
 	char line[V1_MAX + 1], *f[6], *p, *sp;
 	unsigned char src[16], dst[16];
@@ -140,8 +140,8 @@ bad:
 }
 
 static long
-parse_v2(const unsigned char *buf, size_t len, struct proxy_hdr *h,
-    const char **why)
+parse_v2(
+    const unsigned char *buf, size_t len, struct proxy_hdr *h, const char **why)
 {
 	size_t total, alen;
 	unsigned cmd;
@@ -201,8 +201,8 @@ parse_v2(const unsigned char *buf, size_t len, struct proxy_hdr *h,
 }
 
 long
-proxy_parse(const unsigned char *buf, size_t len, struct proxy_hdr *h,
-    const char **why)
+proxy_parse(
+    const unsigned char *buf, size_t len, struct proxy_hdr *h, const char **why)
 {
 	static const char v1_sig[] = "PROXY ";
 	size_t n;

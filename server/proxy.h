@@ -31,7 +31,7 @@ struct proxy_hdr {
  * prefix of one (read more; every byte given is then header), or -1 with
  * why set when it is not a valid header.
  */
-long proxy_parse(const unsigned char *buf, size_t len, struct proxy_hdr *,
-    const char **why);
+long proxy_parse(
+    const unsigned char *buf, size_t len, struct proxy_hdr *, const char **why);
 
 #endif

@@ -420,6 +420,11 @@ static const int allowed[] = {
     SCMP_SYS(madvise),
     /* Locks in glibc and OpenSSL; only contended ones make the call. */
     SCMP_SYS(futex),
+    /*
+     * The shared rate table's spinlocks yield while another worker holds
+     * one (limit.c), rather than spin out the holder's time slice.
+     */
+    SCMP_SYS(sched_yield),
     /* raise()/abort() and OpenSSL's fork check ask for the pid. */
     SCMP_SYS(getpid),
     SCMP_SYS(gettid),

@@ -74,8 +74,7 @@ test_v1(void)
 	CHECK_STR(addr(&h.dst, &p), "::1");
 	CHECK(p == 70);
 	CHECK(parse("PROXY UNKNOWN\r\n", 15) == 15 && h.local);
-	CHECK(parse("PROXY UNKNOWN ffff::1 ::2 1 2\r\nx", 32) == 31 &&
-	      h.local);
+	CHECK(parse("PROXY UNKNOWN ffff::1 ::2 1 2\r\nx", 32) == 31 && h.local);
 }
 
 static void
@@ -177,7 +176,8 @@ test_v2(void)
 static void
 test_v2_bad(void)
 {
-	static const unsigned char a4[12] = {1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 2};
+	static const unsigned char a4[12] = {
+	    1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 2};
 	unsigned char b[2000];
 	size_t n;
 
