@@ -657,6 +657,9 @@ def _(c):
                         range(400)))
         busy = [p for p in pids if syscw(p) > w0[p] + 20]
         check(len(busy) == 2, "only %d of 2 workers served" % len(busy))
+        # A line is written when the server closes its side, which may
+        # come a moment after the client has its reply.
+        poll(lambda: sum("xxxx" in ln for ln in log_lines(srv)) >= 400, 3)
         lines = [ln for ln in log_lines(srv) if "xxxx" in ln]
         pat = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ a\.test gopher "
                          r"51 \d+ /x{200}\d+$")
