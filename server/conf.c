@@ -747,7 +747,9 @@ attach_types(struct conf *c)
 			reported = c->types[i].section;
 		}
 	}
-	qsort(c->types, c->ntypes, sizeof(*c->types), type_cmp);
+	/* qsort's array may not be NULL, even empty (fuzz_conf, UBSan). */
+	if (c->ntypes > 1)
+		qsort(c->types, c->ntypes, sizeof(*c->types), type_cmp);
 	for (i = 0; i < c->ntypes; i = j) {
 		first = i;
 		for (j = i; j < c->ntypes &&
