@@ -35,7 +35,17 @@ OBJS	:= $(SRCS:server/%.c=$(BUILD)/obj/%.o)
 LIBOBJS	:= $(filter-out $(BUILD)/obj/main.o,$(OBJS))
 UNITS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps run check unit bench clean install format lint
+# libFuzzer targets: every server object but main.o, built by clang with
+# the fuzzer's coverage and ASan+UBSan (Debian: clang-14, libclang-rt-14-dev).
+FUZZ_CC	?= $(shell command -v clang-14 2>/dev/null || echo clang)
+FUZZ_SECONDS ?= 300
+FUZZ	:= build/fuzz
+FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	     -fno-sanitize-recover=undefined
+FUZZ_OBJS := $(filter-out $(FUZZ)/obj/main.o,$(SRCS:server/%.c=$(FUZZ)/obj/%.o))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: all deps run check unit bench clean install format lint fuzz fuzz-build
 
 all: $(BUILD)/kapsula
 
@@ -53,6 +63,26 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS) tests/unit/unit.h
 
 unit: $(UNITS)
 
+$(FUZZ)/obj/%.o: server/%.c $(wildcard server/*.h) Makefile
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(KCFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(KCFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -Iserver -o $@ \
+	    $< $(FUZZ_OBJS) $(KLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# Objects made by a chain of pattern rules: keep them between builds.
+.SECONDARY: $(FUZZ_OBJS)
+
+# Each target for FUZZ_SECONDS; the corpus grows in build/fuzz/corpus.
+fuzz:
+	@sh contrib/deps.sh check
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZDIR=$(FUZZ) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_KEEP=1 \
+	    sh tests/e2e/test_fuzz.sh
+
 # Installs the Debian packages that are missing; does nothing when all are.
 deps:
 	@sh contrib/deps.sh build
@@ -68,8 +98,9 @@ run: deps
 
 check:
 	@sh contrib/deps.sh check
-	@$(MAKE) --no-print-directory all unit
-	@KAPSULA=$(BUILD)/kapsula UNITDIR=$(BUILD)/tests sh tests/run.sh
+	@$(MAKE) --no-print-directory all unit fuzz-build
+	@KAPSULA=$(BUILD)/kapsula UNITDIR=$(BUILD)/tests FUZZDIR=$(FUZZ) \
+	    sh tests/run.sh
 
 # The search benchmark loads a tree in-process: it links the server's objects.
 $(BUILD)/bench-search: bench/search.c $(LIBOBJS)
@@ -101,11 +132,12 @@ install: all
 	cp -R capsule $(DESTDIR)$(PREFIX)/share/kapsula/
 
 format:
-	clang-format -i server/*.c server/*.h tests/unit/*.c tests/unit/*.h
+	clang-format -i server/*.c server/*.h tests/unit/*.c tests/unit/*.h \
+	    tests/fuzz/*.c tests/fuzz/*.h
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	    --inline-suppr -D__GNUC__ --std=c11 server tests/unit
+	    --inline-suppr -D__GNUC__ --std=c11 server tests/unit tests/fuzz
 
 clean:
 	rm -rf build

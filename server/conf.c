@@ -83,6 +83,142 @@ conf_number(const char *s, long lo, long hi)
 	return v;
 }
 
+int
+conf_rate(const char *s, unsigned *n, unsigned *secs)
+{
+	char num[16], *slash, *end;
+	unsigned long per = 1;
+	long v, p;
+	size_t len;
+
+	if ((slash = strchr(s, '/')) == NULL ||
+	    (len = (size_t)(slash - s)) == 0 || len >= sizeof(num))
+		return -1;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	if ((v = conf_number(num, 1, 1000000)) == -1)
+		return -1;
+	errno = 0;
+	p = strtol(slash + 1, &end, 10);
+	if (end == slash + 1 || errno != 0 || p < 1)
+		return -1;
+	if (strcmp(end, "m") == 0)
+		per = 60;
+	else if (strcmp(end, "h") == 0)
+		per = 3600;
+	else if (strcmp(end, "s") != 0 && *end != '\0')
+		return -1;
+	if ((unsigned long)p > 86400 / per)
+		return -1;
+	*n = (unsigned)v;
+	*secs = (unsigned)((unsigned long)p * per);
+	return 0;
+}
+
+static int
+parse_cidr(const char *s, struct cidr *out)
+{
+	char a[64], *slash, *end;
+	unsigned char b[16];
+	struct in_addr a4;
+	long bits;
+	int v4;
+	size_t i;
+
+	if (strlen(s) >= sizeof(a))
+		return -1;
+	strcpy(a, s);
+	if ((slash = strchr(a, '/')) != NULL)
+		*slash = '\0';
+	memset(b, 0, sizeof(b));
+	if ((v4 = inet_pton(AF_INET, a, &a4) == 1)) {
+		b[10] = b[11] = 0xff;
+		memcpy(b + 12, &a4, 4);
+	} else if (inet_pton(AF_INET6, a, b) != 1)
+		return -1;
+	bits = v4 ? 32 : 128;
+	if (slash != NULL) {
+		errno = 0;
+		bits = strtol(slash + 1, &end, 10);
+		if (slash[1] == '\0' || *end != '\0' || errno != 0 ||
+		    bits < 0 || bits > (v4 ? 32 : 128))
+			return -1;
+	}
+	out->bits = (unsigned)bits + (v4 ? 96 : 0);
+	/* Bits past the prefix do not matter: clear them. */
+	for (i = 0; i < 16; i++) {
+		unsigned keep = out->bits > i * 8 ? out->bits - i * 8 : 0;
+
+		if (keep < 8)
+			b[i] &= (unsigned char)(0xff00 >> keep);
+	}
+	memcpy(out->addr, b, 16);
+	return 0;
+}
+
+int
+cidr_match(const struct cidr *list, size_t n, const unsigned char *a)
+{
+	size_t i, full;
+	unsigned rest;
+
+	for (i = 0; i < n; i++) {
+		full = list[i].bits / 8;
+		rest = list[i].bits % 8;
+		if (memcmp(list[i].addr, a, full) != 0)
+			continue;
+		if (rest == 0 || ((list[i].addr[full] ^ a[full]) &
+		                     (0xff00 >> rest) & 0xff) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+conf_cidrs(struct conf *c, struct cidr *list, size_t *n, const char *key,
+    const char *value, int line)
+{
+	char item[64];
+	const char *p = value, *e;
+	size_t len;
+	int rc = 0;
+
+	*n = 0;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (strcmp(p, "none") == 0)
+		return 0;
+	while (*p != '\0') {
+		e = p + strcspn(p, ",");
+		while (p < e && isspace((unsigned char)*p))
+			p++;
+		len = (size_t)(e - p);
+		while (len > 0 && isspace((unsigned char)p[len - 1]))
+			len--;
+		if (len >= sizeof(item) || len == 0 || *n == CIDR_MAX) {
+			conf_error(c, line,
+			    "%s: \"%.*s\" is not a network (ADDR or ADDR/BITS, "
+			    "at most %d of them)",
+			    key, (int)len, p, CIDR_MAX);
+			rc = -1;
+		} else {
+			memcpy(item, p, len);
+			item[len] = '\0';
+			if (parse_cidr(item, &list[*n]) == 0) {
+				(*n)++;
+			} else {
+				conf_error(c, line,
+				    "%s: \"%s\" is not a network (ADDR or "
+				    "ADDR/BITS)",
+				    key, item);
+				rc = -1;
+			}
+		}
+		p = *e ? e + 1 : e;
+	}
+	return rc;
+}
+
 struct conf *
 conf_new(void)
 {
@@ -94,6 +230,14 @@ conf_new(void)
 	c->workers = n < 1 ? 1 : n > WORKERS_MAX ? WORKERS_MAX : (unsigned)n;
 	c->timeout = 10;
 	c->max_conns = 1024;
+	c->send_timeout = 30;
+	c->max_conns_per_ip = 16;
+	c->rate_n = 60;
+	c->rate_secs = 60;
+	c->rate_table = 65536;
+	/* Local monitoring and benchmarks are not throttled by default. */
+	conf_cidrs(
+	    c, c->exempt, &c->nexempt, "rate-exempt", "127.0.0.0/8, ::1", 0);
 	c->sandbox = 1;
 	if ((c->certs = strdup("certs")) == NULL) {
 		free(c);
@@ -191,6 +335,10 @@ parse_option(struct conf *c, struct listen_spec *l, enum proto proto,
 	long port;
 	int cs;
 
+	if (n == 5 && strncmp(opt, "proxy", 5) == 0) {
+		l->proxy = 1;
+		return 0;
+	}
 	if (n > 10 && strncmp(opt, "advertise=", 10) == 0 && n - 10 < 16) {
 		memcpy(v, opt + 10, n - 10);
 		v[n - 10] = '\0';
@@ -619,7 +767,9 @@ attach_types(struct conf *c)
 			reported = c->types[i].section;
 		}
 	}
-	qsort(c->types, c->ntypes, sizeof(*c->types), type_cmp);
+	/* qsort's array may not be NULL, even empty (fuzz_conf, UBSan). */
+	if (c->ntypes > 1)
+		qsort(c->types, c->ntypes, sizeof(*c->types), type_cmp);
 	for (i = 0; i < c->ntypes; i = j) {
 		first = i;
 		for (j = i; j < c->ntypes &&
@@ -656,11 +806,69 @@ conf_log_ip(const char *v)
 	return -1;
 }
 
+/* The abuse policy and the fleet's keys: [server] keys 7 and up. */
+static int
+server_key_limits(
+    struct reader *r, size_t i, const char *key, const char *value)
+{
+	struct conf *c = r->c;
+	long v;
+
+	switch (i) {
+	case 7:
+		if ((v = conf_number(value, 1, 3600)) == -1)
+			conf_error(c, r->line,
+			    "send-timeout: %s is not a number of seconds from "
+			    "1 to 3600",
+			    value);
+		else
+			c->send_timeout = (int)v;
+		return 0;
+	case 8:
+		if ((v = conf_number(value, 1, 1000000)) == -1)
+			conf_error(c, r->line,
+			    "max-conns-per-ip: %s is not a number from 1 to "
+			    "1000000",
+			    value);
+		else
+			c->max_conns_per_ip = (unsigned)v;
+		return 0;
+	case 9:
+		if (conf_rate(value, &c->rate_n, &c->rate_secs) == -1)
+			conf_error(c, r->line,
+			    "rate: %s is not REQUESTS/PERIOD (e.g. 60/60s; "
+			    "1 to 1000000 requests, a period of s, m or h "
+			    "up to a day)",
+			    value);
+		return 0;
+	case 10:
+		conf_cidrs(c, c->exempt, &c->nexempt, key, value, r->line);
+		return 0;
+	case 11:
+		conf_cidrs(c, c->deny, &c->ndeny, key, value, r->line);
+		return 0;
+	case 12:
+		if ((v = conf_number(value, 64, 16777216)) == -1)
+			conf_error(c, r->line,
+			    "rate-table: %s is not a number from 64 to "
+			    "16777216",
+			    value);
+		else
+			c->rate_table = (size_t)v;
+		return 0;
+	default:
+		c->ticket_keys_line = r->line;
+		return set_string(r, &c->ticket_keys, key, value);
+	}
+}
+
 static int
 server_key(struct reader *r, const char *key, const char *value)
 {
 	static const char *keys[] = {"user", "workers", "certs", "log-ip",
-	    "timeout", "max-conns", "sandbox"};
+	    "timeout", "max-conns", "sandbox", "send-timeout",
+	    "max-conns-per-ip", "rate", "rate-exempt", "deny", "rate-table",
+	    "ticket-keys"};
 	struct conf *c = r->c;
 	size_t i;
 	long v;
@@ -717,13 +925,15 @@ server_key(struct reader *r, const char *key, const char *value)
 		else
 			c->max_conns = (size_t)v;
 		return 0;
-	default:
+	case 6:
 		if ((v = on_off(value)) == -1)
 			conf_error(
 			    c, r->line, "sandbox: %s is not on or off", value);
 		else
 			c->sandbox = (int)v;
 		return 0;
+	default:
+		return server_key_limits(r, i, key, value);
 	}
 }
 
@@ -949,6 +1159,11 @@ check_pair(struct conf *c, const struct flat *a, const struct flat *b)
 		    "%s: a Gopher address serves one capsule, and %s has it "
 		    "at line %d (give each capsule its own port)",
 		    b->l->text, a->cc->uname, a->l->line);
+	else if (a->l->proxy != b->l->proxy)
+		conf_error(c, b->l->line,
+		    "%s: capsules sharing an address must give it the same "
+		    "options (line %d says %s)",
+		    b->l->text, a->l->line, a->l->proxy ? "proxy" : "no proxy");
 }
 
 /* Every pair of listeners in the whole file, once. */
@@ -1066,5 +1281,6 @@ conf_free(struct conf *c)
 	free(c->file);
 	free(c->user);
 	free(c->certs);
+	free(c->ticket_keys);
 	free(c);
 }

@@ -13,6 +13,7 @@
 #define ALIAS_MAX    16
 #define LISTEN_MAX   32 /* listeners of one protocol in one capsule */
 #define WORKERS_MAX  16
+#define CIDR_MAX     64 /* networks in rate-exempt or deny */
 
 #define TYPE_STARS_MAX 8 /* '*' in one pattern: matching stays cheap */
 
@@ -27,6 +28,7 @@ struct listen_spec {
 	unsigned port;      /* as written; 0 binds a free one */
 	unsigned advertise; /* Gopher: the port menus name; 0: its own */
 	int charset;        /* Gopher: enum charset of its readers */
+	int proxy;          /* a PROXY protocol header comes first */
 	int line;
 };
 
@@ -39,6 +41,12 @@ struct type_rule {
 	size_t capidx;
 	int line;
 	int section; /* the line of its [types NAME] */
+};
+
+/* A network; IPv4 is kept as IPv4-mapped IPv6 (::ffff:a.b.c.d/96+n). */
+struct cidr {
+	unsigned char addr[16];
+	unsigned bits;
 };
 
 struct capsule_conf {
@@ -75,6 +83,17 @@ struct conf {
 	enum log_ip log_ip;
 	int timeout;
 	size_t max_conns;
+	int send_timeout;          /* seconds a reply may make no progress */
+	unsigned max_conns_per_ip; /* open connections of one address */
+	unsigned rate_n;           /* requests ... */
+	unsigned rate_secs;        /* ... per this many seconds */
+	size_t rate_table;         /* addresses the shared table holds */
+	struct cidr exempt[CIDR_MAX];
+	size_t nexempt;
+	struct cidr deny[CIDR_MAX];
+	size_t ndeny;
+	char *ticket_keys; /* a file of session-ticket keys, or NULL */
+	int ticket_keys_line;
 	int sandbox;
 	struct capsule_conf *caps;
 	size_t ncaps;
@@ -111,6 +130,17 @@ int conf_add_type(struct conf *, const char *capsule, int section,
 
 /* "off", "truncated", "full": a log_ip, or -1. */
 int conf_log_ip(const char *);
+/* "60/60s": requests per period (s, m or h); -1 when it is not one. */
+int conf_rate(const char *, unsigned *n, unsigned *secs);
+/*
+ * Comma-separated networks ("127.0.0.0/8, ::1"; "none" for no network)
+ * into list; -1 after reporting each bad one at line.
+ */
+int conf_cidrs(struct conf *, struct cidr *list, size_t *n, const char *key,
+    const char *value, int line);
+/* a (16 bytes, IPv4-mapped for IPv4) is in one of the networks. */
+int cidr_match(const struct cidr *, size_t n, const unsigned char *a);
+
 /* Parses a bounded whole number; -1 when s is not one from lo to hi. */
 long conf_number(const char *s, long lo, long hi);
 

@@ -93,7 +93,11 @@ gemini_error(struct conn *c, enum status st, const char *msg)
 	gemini_reply(c, st, "%s", msg);
 }
 
-/* Only CRLF ends a Gemini request: a bare LF waits (and gets no reply). */
+/*
+ * Only CRLF ends a Gemini request: a bare LF waits (and gets no reply). A
+ * line is known to be too long as soon as the byte after REQ_MAX bytes is
+ * not its CR: it is handed on then, not after the client's timeout.
+ */
 static long
 gemini_frame(const char *req, size_t len, int eof)
 {
@@ -107,7 +111,17 @@ gemini_frame(const char *req, size_t len, int eof)
 			return (long)(cr - req);
 		p = cr + 1;
 	}
-	return len < GEMINI_REQ_MAX + 2 ? -1 : (long)len;
+	if (len > GEMINI_REQ_MAX &&
+	    !(len == GEMINI_REQ_MAX + 1 && req[GEMINI_REQ_MAX] == '\r'))
+		return (long)len;
+	return -1;
+}
+
+/* The client asks too often: META is the seconds to wait, nothing else. */
+static void
+gemini_slow_down(struct conn *c, unsigned secs)
+{
+	gemini_reply(c, ST_SLOW_DOWN, "%u", secs);
 }
 
 /* "/dir" → "/dir/", sent as an absolute URL so every client follows it. */
@@ -286,4 +300,5 @@ const struct front gemini_front = {
     .frame = gemini_frame,
     .handle = gemini_handle,
     .error = gemini_error,
+    .slow_down = gemini_slow_down,
 };

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "charset.h"
 #include "gen.h"
 #include "log.h"
@@ -230,7 +232,7 @@ load_tls(struct gen *g, size_t i, const struct gen_opts *o)
 	    .key = cc->key,
 	    .may_create = cc->cert == NULL,
 	    .check_only = o->check_only,
-	    .ticket_keys = o->ticket_keys,
+	    .keys = &g->keys,
 	    .warn = o->check_only ? cert_warning : NULL,
 	    .warnarg = &w,
 	};
@@ -252,6 +254,33 @@ load_tls(struct gen *g, size_t i, const struct gen_opts *o)
 	cap->ctx = tls_capsule(&ts, &cap->ids, err, sizeof(err));
 	if (cap->ctx == NULL && err[0] != '\0') {
 		conf_error(g->conf, w.line, "capsule %s: %s", cc->uname, err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The ticket keys: from the file every instance of a fleet shares, read
+ * again at each reload (that is how keys rotate); else the parent's.
+ */
+static int
+load_keys(struct gen *g, const struct gen_opts *o)
+{
+	struct conf *c = g->conf;
+	char err[PATH_MAX + 256];
+	int line;
+
+	if (c->ticket_keys == NULL) {
+		if (o->ticket_keys != NULL) {
+			memcpy(g->keys.key[0], o->ticket_keys,
+			    sizeof(g->keys.key[0]));
+			g->keys.n = 1;
+		}
+		return 0;
+	}
+	if (tls_read_keys(c->ticket_keys, &g->keys, &line, err, sizeof(err)) ==
+	    -1) {
+		conf_error(c, c->ticket_keys_line, "ticket-keys: %s", err);
 		return -1;
 	}
 	return 0;
@@ -284,6 +313,8 @@ gen_build(struct conf *c, const struct gen_opts *o)
 			cap->names[cap->nnames++] = cap->cc->alias[j];
 	}
 	if (map_listeners(g, o) == -1)
+		goto err;
+	if (load_keys(g, o) == -1)
 		goto err;
 	for (i = 0; i < g->ncaps; i++)
 		load_content(g, i, o);
@@ -320,6 +351,7 @@ gen_unref(struct gen *g)
 	}
 	free(g->caps);
 	free(g->ls);
+	OPENSSL_cleanse(&g->keys, sizeof(g->keys));
 	conf_free(g->conf);
 	free(g);
 }

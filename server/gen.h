@@ -45,6 +45,7 @@ struct gen {
 	size_t ncaps;
 	struct gen_listener *ls;
 	size_t nls;
+	struct tls_keys keys; /* session tickets: ticket-keys, or ours */
 };
 
 /* Where a listener's socket is, once the parent has bound it. */
@@ -52,7 +53,8 @@ typedef int (*gen_sock_fn)(void *, enum proto, const struct listen_spec *,
     size_t *sock, unsigned *port);
 
 struct gen_opts {
-	const unsigned char *ticket_keys; /* shared by every capsule */
+	/* The parent's own key, shared by every worker: without ticket-keys. */
+	const unsigned char *ticket_keys;
 	uid_t uid; /* read content with these rights (0: as we are) */
 	gid_t gid;
 	const gid_t *groups; /* and these groups */

@@ -363,18 +363,34 @@ try_search_link(struct conn *c, const char *sel, size_t sellen)
 	return try_search(c, path, qm + 1, sellen - (size_t)(qm - sel) - 1, 1);
 }
 
-/* A line ends at LF (CR LF, or a bare LF), or where the client half-closed. */
+/*
+ * A line ends at LF (CR LF, or a bare LF), or where the client
+ * half-closed. Past REQ_MAX bytes with no end in sight, it is handed on
+ * at once: too long.
+ */
 static long
 gopher_frame(const char *req, size_t len, int eof)
 {
 	const char *eol = memchr(req, '\n', len);
 
-	if (eol == NULL && !eof && len < GOPHER_REQ_MAX + 2)
+	if (eol == NULL && !eof &&
+	    (len <= GOPHER_REQ_MAX ||
+	        (len == GOPHER_REQ_MAX + 1 && req[GOPHER_REQ_MAX] == '\r')))
 		return -1;
 	len = eol ? (size_t)(eol - req) : len;
 	if (len > 0 && req[len - 1] == '\r')
 		len--;
 	return (long)len;
+}
+
+static void
+gopher_slow_down(struct conn *c, unsigned secs)
+{
+	char msg[80];
+
+	snprintf(msg, sizeof(msg), "Too many requests: retry in %u second%s",
+	    secs, secs == 1 ? "" : "s");
+	gopher_error(c, ST_SLOW_DOWN, msg);
 }
 
 static void
@@ -471,4 +487,5 @@ const struct front gopher_front = {
     .frame = gopher_frame,
     .handle = gopher_handle,
     .error = gopher_error,
+    .slow_down = gopher_slow_down,
 };

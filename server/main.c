@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "log.h"
 #include "proc.h"
+#include "tls.h"
 #include "version.h"
 
 struct flags {
@@ -30,6 +31,8 @@ struct flags {
 	const char *gopher_host;
 	const char *user;
 	long gopher_port, public_port, timeout, max_conns, workers;
+	long send_timeout, per_ip, rate_table;
+	const char *rate, *exempt, *deny, *ticket_keys;
 	int log_ip, sandbox, search;
 	int other; /* a flag besides -c and -n was given */
 };
@@ -50,6 +53,12 @@ usage(FILE *f)
 	    "               [--log-ip[=off|truncated|full]] [--user NAME] "
 	    "[--workers N]\n"
 	    "               [--sandbox on|off] [--search on|off]\n"
+	    "               [--send-timeout SECONDS]\n"
+	    "               [--max-conns-per-ip N] [--rate N/PERIOD] "
+	    "[--rate-exempt NETS]\n"
+	    "               [--deny NETS] [--rate-table N] "
+	    "[--ticket-keys FILE]\n"
+	    "       kapsula ticket-key\n"
 	    "       kapsula --help | --version\n"
 	    "\n"
 	    "  -c FILE             read the configuration file "
@@ -70,6 +79,8 @@ usage(FILE *f)
 	    "([::]:70 and 0.0.0.0:70);\n"
 	    "                      option advertise=PORT: the port its "
 	    "menus name\n"
+	    "                      option proxy (both protocols): a PROXY "
+	    "v1/v2 header first\n"
 	    "                      listeners named here replace all "
 	    "defaults\n"
 	    "  --certs DIR         certificate folder (certs)\n"
@@ -92,6 +103,17 @@ usage(FILE *f)
 	    "  --sandbox on|off    chroot, uid drop, Landlock and seccomp "
 	    "for workers (on)\n"
 	    "  --search on|off     search pages and their index (on)\n"
+	    "  --send-timeout S    a reply that makes no progress this long "
+	    "is cut (30)\n"
+	    "  --max-conns-per-ip N  open connections of one address (16)\n"
+	    "  --rate N/PERIOD     requests of one address (60/60s)\n"
+	    "  --rate-exempt NETS  networks the limits skip "
+	    "(127.0.0.0/8, ::1; none)\n"
+	    "  --deny NETS         networks refused at accept "
+	    "(comma-separated CIDR)\n"
+	    "  --rate-table N      addresses the shared table holds (65536)\n"
+	    "  --ticket-keys FILE  session-ticket keys shared by a fleet\n"
+	    "  ticket-key          print a new random ticket key line\n"
 	    "  --help, --version\n"
 	    "\n"
 	    "SIGHUP reloads configuration, certificates and content; "
@@ -145,6 +167,13 @@ parse_args(int argc, char **argv, struct flags *f, int *check)
 	    {"workers", required_argument, NULL, 'w'},
 	    {"sandbox", required_argument, NULL, 's'},
 	    {"search", required_argument, NULL, 'S'},
+	    {"send-timeout", required_argument, NULL, 'O'},
+	    {"max-conns-per-ip", required_argument, NULL, 'I'},
+	    {"rate", required_argument, NULL, 'R'},
+	    {"rate-exempt", required_argument, NULL, 'E'},
+	    {"deny", required_argument, NULL, 'D'},
+	    {"rate-table", required_argument, NULL, 'T'},
+	    {"ticket-keys", required_argument, NULL, 'K'},
 	    {"help", no_argument, NULL, '?' + 256},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -240,6 +269,30 @@ parse_args(int argc, char **argv, struct flags *f, int *check)
 			}
 			f->search = strcmp(optarg, "on") == 0 ? 1 : 0;
 			break;
+		case 'O':
+			f->send_timeout =
+			    number(optarg, 1, 3600, "--send-timeout");
+			break;
+		case 'I':
+			f->per_ip =
+			    number(optarg, 1, 1000000, "--max-conns-per-ip");
+			break;
+		case 'T':
+			f->rate_table =
+			    number(optarg, 64, 16777216, "--rate-table");
+			break;
+		case 'R':
+			f->rate = optarg;
+			break;
+		case 'E':
+			f->exempt = optarg;
+			break;
+		case 'D':
+			f->deny = optarg;
+			break;
+		case 'K':
+			f->ticket_keys = optarg;
+			break;
 		case '?' + 256:
 			usage(stdout);
 			exit(0);
@@ -294,6 +347,22 @@ conf_from_flags(void *arg)
 		c->max_conns = (size_t)f->max_conns;
 	c->log_ip = (enum log_ip)f->log_ip;
 	c->sandbox = f->sandbox;
+	if (f->send_timeout > 0)
+		c->send_timeout = (int)f->send_timeout;
+	if (f->per_ip > 0)
+		c->max_conns_per_ip = (unsigned)f->per_ip;
+	if (f->rate_table > 0)
+		c->rate_table = (size_t)f->rate_table;
+	if (f->rate != NULL &&
+	    conf_rate(f->rate, &c->rate_n, &c->rate_secs) == -1)
+		conf_error(c, 0,
+		    "--rate: %s is not REQUESTS/PERIOD (e.g. 60/60s)", f->rate);
+	if (f->exempt != NULL)
+		conf_cidrs(
+		    c, c->exempt, &c->nexempt, "--rate-exempt", f->exempt, 0);
+	if (f->deny != NULL)
+		conf_cidrs(c, c->deny, &c->ndeny, "--deny", f->deny, 0);
+	set(c, &c->ticket_keys, f->ticket_keys);
 	if (conf_add_capsule(c, f->hostname ? f->hostname : "localhost", 0) ==
 	    -1)
 		return c;
@@ -337,6 +406,17 @@ main(int argc, char **argv)
 	struct proc_opts o = {0};
 	int rc;
 
+	/* A command, not a flag: the line an operator puts in the file. */
+	if (argc == 2 && strcmp(argv[1], "ticket-key") == 0) {
+		char line[TLS_TICKET_KEYS * 2 + 1];
+
+		if (tls_new_key_line(line, sizeof(line)) == -1) {
+			fprintf(stderr, "kapsula: no randomness for a key\n");
+			return 1;
+		}
+		printf("%s\n", line);
+		return 0;
+	}
 	parse_args(argc, argv, &f, &o.check_only);
 	/* A client that closes mid-handshake must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);

@@ -24,18 +24,25 @@
 #include <openssl/err.h>
 
 #include "gen.h"
+#include "limit.h"
 #include "log.h"
 #include "name.h"
 #include "net.h"
+#include "proxy.h"
 
-#define WRITE_MIN  60          /* seconds any reply may take to send */
-#define WRITE_RATE (16 * 1024) /* bytes a second a reader must average */
 #define DRAIN_TIME 2           /* seconds to wait for the client's FIN */
 #define DRAIN_MAX  (64 * 1024) /* bytes read and dropped after a reply */
 #define PAUSE_MS   100         /* accept back-off after EMFILE */
 #define EDGE_LOGS  20          /* edge errors logged a minute, at most */
+/*
+ * Connections a worker accepts past its share of max-conns, only to say
+ * "busy": a full server answers instead of leaving clients unanswered in
+ * the kernel's queue. The descriptors are there: the parent sets the
+ * open-file limit to max-conns plus a spare that covers these.
+ */
+#define BUSY_RESERVE 16
 
-enum state { C_HANDSHAKE, C_READ, C_WRITE, C_SHUTDOWN, C_DRAIN };
+enum state { C_PROXY, C_HANDSHAKE, C_READ, C_WRITE, C_SHUTDOWN, C_DRAIN };
 
 static void conn_cb(evutil_socket_t, short, void *);
 static void conn_free(struct conn *);
@@ -48,6 +55,16 @@ now(struct timeval *tv)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	tv->tv_sec = ts.tv_sec;
 	tv->tv_usec = ts.tv_nsec / 1000;
+}
+
+/* The shared table's clock: every worker reads the same one. */
+static uint64_t
+now_us(void)
+{
+	struct timeval t;
+
+	now(&t);
+	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_usec;
 }
 
 static struct timeval
@@ -177,7 +194,13 @@ stats_cb(evutil_socket_t fd, short what, void *arg)
 		log_warn("last minute: %u more failed handshakes or timeouts "
 		         "not logged; %u connections closed before a byte",
 		    w->dropped, w->silent);
+	if (w->capped > 0 || w->denied > 0 || w->busy > 0)
+		log_warn("last minute: %u connections over max-conns-per-ip "
+		         "and %u denied, closed at accept; %u told the server "
+		         "is busy",
+		    w->capped, w->denied, w->busy);
 	w->logged = w->dropped = w->silent = 0;
+	w->capped = w->denied = w->busy = 0;
 }
 
 /* Why a TLS handshake failed, in OpenSSL's words. */
@@ -201,31 +224,137 @@ handshake_failed(struct conn *c, int r)
 }
 
 /*
- * A reply gets a total deadline, not an idle one: a client that reads a
- * byte every few seconds must not keep its slot for as long as it likes.
+ * A reply may take as long as it needs, but never stall: send-timeout
+ * seconds without a byte taken by the client, whatever the file's size,
+ * and the slot is given back. A reader at any steady speed keeps it.
  */
 static void
 set_write_deadline(struct conn *c)
 {
-	struct timeval t = {WRITE_MIN, 0};
+	struct timeval t = {c->w->send_timeout, 0};
 
-	if (c->outlen / WRITE_RATE > WRITE_MIN)
-		t.tv_sec = (time_t)(c->outlen / WRITE_RATE);
 	now(&c->deadline);
 	timeradd(&c->deadline, &t, &c->deadline);
 }
 
-/* A complete line is handed to the protocol front; 1: still reading. */
+/*
+ * A complete line is handed to the protocol front, unless the server is
+ * full or the client over its rate; 1: still reading.
+ */
 static int
 conn_parse(struct conn *c)
 {
 	long len = c->front->frame(c->req, c->reqlen, c->eof);
+	unsigned wait;
 
 	if (len < 0)
 		return 1;
-	c->front->handle(c, c->req, (size_t)len);
+	if (c->busy)
+		c->front->error(c, ST_SERVER_UNAVAILABLE, "Server busy");
+	else if (c->w->limits != NULL &&
+	         (wait = limit_take(
+	              c->w->limits, &c->w->policy, &c->lref, now_us())) > 0)
+		c->front->slow_down(c, wait);
+	else
+		c->front->handle(c, c->req, (size_t)len);
 	set_write_deadline(c);
 	c->state = C_WRITE;
+	return 0;
+}
+
+/*
+ * The abuse policy at the door, for the client's own address (the PROXY
+ * header's when there is one): denied networks, then the per-address cap.
+ * -1: close it now, without a reply or an access-log line.
+ */
+static int
+admit(struct worker *w, const struct sockaddr *peer, struct limit_ref *ref,
+    const struct conf *cf)
+{
+	unsigned char a[16], key[16];
+	char ip[64];
+
+	if (limit_addr(peer, a) == -1)
+		return 0; /* no address to count by */
+	if (cidr_match(cf->deny, cf->ndeny, a)) {
+		w->denied++;
+		return -1;
+	}
+	if (w->limits == NULL || cidr_match(cf->exempt, cf->nexempt, a))
+		return 0;
+	limit_key(a, key);
+	switch (limit_open(w->limits, &w->policy, key, now_us(), ref)) {
+	case LIMIT_CAPPED_LOG:
+		log_format_ip(ip, sizeof(ip), peer, w->log_ip);
+		log_warn("%s has %u connections open (max-conns-per-ip); "
+		         "closing its new ones (said once a minute)",
+		    ip[0] ? ip : "a client (log-ip is off)", w->policy.per_ip);
+		/* FALLTHROUGH */
+	case LIMIT_CAPPED:
+		w->capped++;
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A PROXY listener reads the balancer's header before anything else: by
+ * peeking, then taking exactly the header's bytes, so the TLS hello
+ * behind it stays in the socket for OpenSSL.
+ */
+static int
+do_proxy(struct conn *c)
+{
+	struct proxy_hdr h;
+	const char *why;
+	ssize_t n;
+	long len;
+
+	for (;;) {
+		n = recv(
+		    c->fd, c->req + c->reqlen, PROXY_MAX - c->reqlen, MSG_PEEK);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return conn_wait(c, EV_READ, remaining(&c->deadline));
+		if (n <= 0) {
+			if (c->got == 0)
+				c->w->silent++;
+			else
+				edge_error(c, "closed inside the PROXY header");
+			return -1;
+		}
+		len = proxy_parse(
+		    (unsigned char *)c->req, c->reqlen + (size_t)n, &h, &why);
+		if (len < 0) {
+			char msg[160];
+
+			snprintf(msg, sizeof(msg), "refused: %s", why);
+			edge_error(c, msg);
+			return -1;
+		}
+		/* Every byte seen is the header's, up to its end. */
+		if (len > 0)
+			n = (ssize_t)((size_t)len - c->reqlen);
+		if (read(c->fd, c->req + c->reqlen, (size_t)n) != n)
+			return -1;
+		c->reqlen += (size_t)n;
+		c->got += (size_t)n;
+		if (len > 0)
+			break;
+	}
+	/* LOCAL (a health check): the connection's own addresses stand. */
+	if (!h.local) {
+		c->peer = h.src;
+		c->local = h.dst;
+	}
+	c->reqlen = 0;
+	c->got = 0; /* a check that closes now is silent, as it should */
+	log_format_ip(
+	    c->ip, sizeof(c->ip), (struct sockaddr *)&c->peer, c->w->log_ip);
+	if (admit(c->w, (struct sockaddr *)&c->peer, &c->lref, c->gen->conf) ==
+	    -1)
+		return -1;
+	c->state = c->ssl != NULL ? C_HANDSHAKE : C_READ;
 	return 0;
 }
 
@@ -279,8 +408,7 @@ do_read(struct conn *c)
 static int
 do_write(struct conn *c)
 {
-	struct timeval left = remaining(&c->deadline);
-	size_t n;
+	size_t n, before = c->outoff;
 	ssize_t r;
 	int rc;
 
@@ -289,17 +417,25 @@ do_write(struct conn *c)
 		if (c->ssl != NULL) {
 			rc = SSL_write(c->ssl, c->out + c->outoff,
 			    n > INT_MAX ? INT_MAX : (int)n);
-			if (rc <= 0)
-				return ssl_wait(c, rc, left);
-			r = rc;
-		} else {
-			r = write(c->fd, c->out + c->outoff, n);
-			if (r == -1 && (errno == EAGAIN || errno == EINTR))
-				return conn_wait(c, EV_WRITE, left);
-			if (r <= 0)
-				return -1;
+			if (rc > 0) {
+				c->outoff += (size_t)rc;
+				continue;
+			}
+			if (c->outoff > before) /* progress: a new deadline */
+				set_write_deadline(c);
+			return ssl_wait(c, rc, remaining(&c->deadline));
 		}
-		c->outoff += (size_t)r;
+		r = write(c->fd, c->out + c->outoff, n);
+		if (r > 0) {
+			c->outoff += (size_t)r;
+			continue;
+		}
+		if (r == -1 && (errno == EAGAIN || errno == EINTR)) {
+			if (c->outoff > before)
+				set_write_deadline(c);
+			return conn_wait(c, EV_WRITE, remaining(&c->deadline));
+		}
+		return -1;
 	}
 	c->state = C_SHUTDOWN;
 	return 0;
@@ -353,6 +489,9 @@ conn_step(struct conn *c)
 		ERR_clear_error();
 	do {
 		switch (c->state) {
+		case C_PROXY:
+			rc = do_proxy(c);
+			break;
 		case C_HANDSHAKE:
 			rc = do_handshake(c);
 			break;
@@ -382,7 +521,9 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	if (what & EV_TIMEOUT) {
 		/* A silent client or a stalled reader: let it go. */
-		if (c->state == C_HANDSHAKE || c->state == C_READ) {
+		if (c->state == C_PROXY)
+			edge_error(c, "timed out before a PROXY header");
+		else if (c->state == C_HANDSHAKE || c->state == C_READ) {
 			if (c->got == 0 &&
 			    (c->ssl == NULL ||
 			        BIO_number_read(SSL_get_rbio(c->ssl)) == 0))
@@ -393,6 +534,8 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
 				           ? "timed out in the TLS handshake"
 				           : "timed out before a whole "
 				             "request line");
+		} else if (c->state == C_WRITE) {
+			edge_error(c, "reply stalled for send-timeout");
 		}
 		conn_free(c);
 		return;
@@ -432,6 +575,8 @@ conn_free(struct conn *c)
 
 	if (c->status != ST_NONE)
 		log_access(&a);
+	if (w->limits != NULL)
+		limit_close(w->limits, &c->lref);
 	if (c->ssl != NULL)
 		SSL_free(c->ssl);
 	event_free(c->ev);
@@ -449,7 +594,7 @@ conn_free(struct conn *c)
 	if (w->stopping) {
 		if (w->nconns == 0)
 			event_base_loopexit(w->base, NULL);
-	} else if (w->paused && w->nconns < w->max_conns &&
+	} else if (w->paused && w->nconns < w->max_conns + BUSY_RESERVE &&
 	           !evtimer_pending(w->resume, NULL)) {
 		listeners_enable(w, 1);
 	}
@@ -493,12 +638,17 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *peer,
 	struct listener *l = arg;
 	struct worker *w = l->w;
 	struct timeval t = {w->timeout, 0};
+	struct limit_ref ref = {0, -1};
 	socklen_t len;
 	struct conn *c;
 	int one = 1;
 
 	(void)lev;
-	(void)peerlen;
+	/* Behind a balancer the socket's peer is the balancer: wait. */
+	if (!l->gl->spec->proxy && admit(w, peer, &ref, w->gen->conf) == -1) {
+		close(fd);
+		return;
+	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto err;
 	c->w = w;
@@ -507,6 +657,9 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *peer,
 	c->front = l->front;
 	c->gen = w->gen;
 	c->cap = &w->gen->caps[l->gl->caps[0]];
+	c->lref = ref;
+	if (peerlen > 0 && (size_t)peerlen <= sizeof(c->peer))
+		memcpy(&c->peer, peer, (size_t)peerlen);
 	if ((c->ev = event_new(w->base, fd, 0, conn_cb, c)) == NULL)
 		goto err;
 	if (c->front->tls) {
@@ -519,6 +672,8 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *peer,
 	} else {
 		c->state = C_READ;
 	}
+	if (l->gl->spec->proxy)
+		c->state = C_PROXY;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	len = sizeof(c->local);
 	if (getsockname(fd, (struct sockaddr *)&c->local, &len) == -1)
@@ -532,12 +687,19 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *peer,
 	if (c->next != NULL)
 		c->next->prev = c;
 	w->conns = c;
-	if (++w->nconns >= w->max_conns)
+	/* Past our share: served only to be told so, from the reserve. */
+	if (w->nconns >= w->max_conns) {
+		c->busy = 1;
+		w->busy++;
+	}
+	if (++w->nconns >= w->max_conns + BUSY_RESERVE)
 		listeners_enable(w, 0);
 	conn_step(c);
 	return;
 err:
 	log_warn("out of memory for a new connection");
+	if (w->limits != NULL)
+		limit_close(w->limits, &ref);
 	if (c != NULL) {
 		if (c->ev != NULL)
 			event_free(c->ev);
@@ -554,7 +716,7 @@ resume_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!w->stopping && w->nconns < w->max_conns)
+	if (!w->stopping && w->nconns < w->max_conns + BUSY_RESERVE)
 		listeners_enable(w, 1);
 }
 
@@ -584,7 +746,7 @@ accept_error_cb(struct evconnlistener *lev, void *arg)
 
 int
 worker_init(struct worker *w, struct event_base *base, struct gen *g,
-    const int *fds, unsigned nworkers)
+    const int *fds, unsigned nworkers, struct limit_table *limits)
 {
 	struct timeval minute = {60, 0};
 	struct listener *l;
@@ -594,7 +756,12 @@ worker_init(struct worker *w, struct event_base *base, struct gen *g,
 	w->base = base;
 	w->gen = g;
 	w->timeout = g->conf->timeout;
+	w->send_timeout = g->conf->send_timeout;
 	w->log_ip = (int)g->conf->log_ip;
+	w->limits = limits;
+	w->policy.per_ip = g->conf->max_conns_per_ip;
+	w->policy.rate_n = g->conf->rate_n;
+	w->policy.rate_secs = g->conf->rate_secs;
 	/* The connection cap is shared out: each worker takes its part. */
 	w->max_conns = (g->conf->max_conns + nworkers - 1) / nworkers;
 	if ((w->resume = evtimer_new(base, resume_cb, w)) == NULL ||
@@ -654,7 +821,7 @@ worker_stop(struct worker *w, int grace, int drop_idle)
 	if (w->stopping) {
 		for (c = w->conns; drop_idle && c != NULL; c = next) {
 			next = c->next;
-			if (c->state == C_HANDSHAKE || c->state == C_READ)
+			if (c->state <= C_READ)
 				conn_free(c);
 		}
 		if (w->grace != NULL && w->nconns > 0)
@@ -669,7 +836,7 @@ worker_stop(struct worker *w, int grace, int drop_idle)
 	}
 	for (c = w->conns; drop_idle && c != NULL; c = next) {
 		next = c->next;
-		if (c->state == C_HANDSHAKE || c->state == C_READ)
+		if (c->state <= C_READ)
 			conn_free(c);
 	}
 	if (w->nconns == 0) {

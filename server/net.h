@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 
 #include "conf.h"
+#include "limit.h"
 #include "status.h"
 
 #define GEMINI_REQ_MAX 1024 /* a Gemini request line, CRLF excluded */
@@ -47,6 +48,8 @@ struct front {
 	void (*handle)(struct conn *, const char *line, size_t len);
 	/* An error reply in the protocol's own form, msg in plain words. */
 	void (*error)(struct conn *, enum status, const char *msg);
+	/* Over the rate: come back in secs seconds (Gemini 44). */
+	void (*slow_down)(struct conn *, unsigned secs);
 };
 
 extern const struct front gemini_front;
@@ -66,6 +69,9 @@ struct worker {
 	size_t nls;
 	size_t max_conns; /* this worker's share */
 	int timeout;
+	int send_timeout;
+	struct limit_table *limits; /* shared by every worker */
+	struct limit_policy policy;
 	int log_ip;
 	struct event
 	    *resume; /* re-enables accept after EMFILE or a full house */
@@ -78,6 +84,8 @@ struct worker {
 	/* Edge errors (failed handshakes, timeouts), logged at a bounded rate.
 	 */
 	unsigned logged, dropped, silent;
+	/* The abuse policy's refusals this minute, for the summary line. */
+	unsigned capped, denied, busy;
 };
 
 struct conn {
@@ -93,7 +101,10 @@ struct conn {
 	int fd;
 	int state;
 	struct timeval deadline; /* handshake + request line; then the reply */
-	struct sockaddr_storage local;
+	struct sockaddr_storage peer;  /* the client: from PROXY, or TCP's */
+	struct sockaddr_storage local; /* the address the client reached */
+	struct limit_ref lref;         /* its count in the shared table */
+	int busy;                      /* over max-conns: answer "busy" */
 	char ip[64];
 	char req[REQ_MAX + 3];
 	size_t reqlen;
@@ -110,7 +121,7 @@ struct conn {
 
 /* A worker serving gen on the sockets fds[i] of gen's listeners. */
 int worker_init(struct worker *, struct event_base *, struct gen *,
-    const int *fds, unsigned nworkers);
+    const int *fds, unsigned nworkers, struct limit_table *);
 /* Stop accepting; finish replies in flight within grace seconds. */
 void worker_stop(struct worker *, int grace, int drop_idle);
 void worker_free(struct worker *);

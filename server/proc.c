@@ -29,6 +29,7 @@
 #include "charset.h"
 #include "conf.h"
 #include "gen.h"
+#include "limit.h"
 #include "log.h"
 #include "net.h"
 #include "proc.h"
@@ -59,6 +60,7 @@ struct sock {
 
 struct slot {
 	pid_t pid;
+	int col; /* its journal column in the shared rate table */
 	time_t started;
 	unsigned fails;
 	struct timespec due; /* when to start it again (pid 0) */
@@ -79,7 +81,10 @@ struct parent {
 	struct slot slots[WORKERS_MAX];
 	unsigned nslots;
 	pid_t old[OLD_MAX];
+	int oldcol[OLD_MAX];
 	size_t nold;
+	/* The abuse policy's table: made once, before the first fork. */
+	struct limit_table *limits;
 	unsigned char ticket_keys[TLS_TICKET_KEYS];
 	char jail[PATH_MAX];
 	struct runas ra;     /* of the generation served */
@@ -415,8 +420,9 @@ worker_run(struct parent *p, unsigned slot, pid_t parent)
 	}
 	if (getppid() != parent) /* it died before PDEATHSIG was set */
 		goto out;
+	limit_worker(p->limits, p->slots[slot].col, getpid());
 	if ((base = event_base_new()) == NULL ||
-	    worker_init(&w, base, g, fds, p->nslots) == -1) {
+	    worker_init(&w, base, g, fds, p->nslots, p->limits) == -1) {
 		log_warn("worker %u: cannot start its event loop", slot);
 		goto out;
 	}
@@ -451,8 +457,11 @@ spawn(struct parent *p, unsigned slot)
 {
 	pid_t parent = getpid(), pid;
 
+	/* None free (many reloads draining at once): counted, not journaled. */
+	p->slots[slot].col = limit_col_take(p->limits);
 	if ((pid = fork()) == -1) {
 		log_warn("cannot start worker %u: %s", slot, strerror(errno));
+		limit_col_release(p->limits, p->slots[slot].col, 0);
 		return -1;
 	}
 	if (pid == 0)
@@ -463,14 +472,17 @@ spawn(struct parent *p, unsigned slot)
 }
 
 static void
-remember_old(struct parent *p, pid_t pid)
+remember_old(struct parent *p, pid_t pid, int col)
 {
-	if (p->nold < OLD_MAX)
+	if (p->nold < OLD_MAX) {
+		p->oldcol[p->nold] = col;
 		p->old[p->nold++] = pid;
-	else /* reaped all the same; only its end goes unreported */
+	} else { /* reaped all the same; only its end goes unreported */
 		log_warn("more than %d workers draining at once", OLD_MAX);
+	}
 }
 
+/* A draining worker is gone: its counts in the rate table go too. */
 static int
 forget_old(struct parent *p, pid_t pid)
 {
@@ -478,6 +490,8 @@ forget_old(struct parent *p, pid_t pid)
 
 	for (i = 0; i < p->nold; i++)
 		if (p->old[i] == pid) {
+			limit_col_release(p->limits, p->oldcol[i], pid);
+			p->oldcol[i] = p->oldcol[p->nold - 1];
 			p->old[i] = p->old[--p->nold];
 			return 1;
 		}
@@ -515,6 +529,8 @@ died(struct parent *p, unsigned slot, int st)
 		ms = RESPAWN_MAX;
 	if (ms > 0)
 		log_warn("starting worker %u again in %lu ms", slot, ms);
+	/* What it held open is closed now: nobody may stay locked out. */
+	limit_col_release(p->limits, s->col, s->pid);
 	s->pid = 0;
 	mono(&s->due);
 	s->due.tv_sec += (time_t)(ms / 1000);
@@ -646,7 +662,7 @@ start_generation(struct parent *p, struct gen *g)
 	for (i = 0; i < p->nslots; i++)
 		if (p->slots[i].pid != 0) {
 			kill(p->slots[i].pid, SIGUSR1);
-			remember_old(p, p->slots[i].pid);
+			remember_old(p, p->slots[i].pid, p->slots[i].col);
 		}
 	gen_unref(p->gen);
 	/* glibc keeps what the old tree freed for later mallocs; give it
@@ -690,6 +706,10 @@ reload(struct parent *p)
 		notify("READY=1");
 		return;
 	}
+	if (g->conf->rate_table != p->gen->conf->rate_table)
+		log_warn("rate-table: the table keeps its size (%zu "
+		         "addresses) until a restart",
+		    limit_table_entries(p->limits));
 	start_generation(p, g);
 	announce(p);
 	log_warn("reloaded");
@@ -782,6 +802,12 @@ proc_main(const struct proc_opts *o)
 	if ((p.gen = build(&p, 0)) == NULL)
 		goto out;
 	p.ra = p.ra_new;
+	/* Shared by every worker, kept across reloads: made before any. */
+	if ((p.limits = limit_table_new(p.gen->conf->rate_table,
+	         p.gen->conf->max_conns + FD_SPARE)) == NULL) {
+		log_warn("cannot make the rate table: %s", strerror(errno));
+		goto out;
+	}
 	/* Made whenever we are root: a reload may turn the sandbox on. */
 	if (geteuid() == 0 &&
 	    sandbox_jail_make(getenv("RUNTIME_DIRECTORY") ? getenv("RUNTIME_"
@@ -823,5 +849,6 @@ out:
 			close(p.socks[i].fds[k]);
 	free(p.socks);
 	gen_unref(p.gen);
+	limit_table_free(p.limits);
 	return rc;
 }

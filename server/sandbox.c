@@ -26,6 +26,15 @@
 
 #include <seccomp.h>
 
+/*
+ * libseccomp's SCMP_A0() fills two of the three fields of its struct by
+ * design (the third is for masked compares); clang warns about it, gcc
+ * does not. The macro is theirs: quiet that one warning, for clang only.
+ */
+#ifdef __clang__
+#pragma clang diagnostic ignored "-Wmissing-field-initializers"
+#endif
+
 #include "sandbox.h"
 
 /*
@@ -420,6 +429,11 @@ static const int allowed[] = {
     SCMP_SYS(madvise),
     /* Locks in glibc and OpenSSL; only contended ones make the call. */
     SCMP_SYS(futex),
+    /*
+     * The shared rate table's spinlocks yield while another worker holds
+     * one (limit.c), rather than spin out the holder's time slice.
+     */
+    SCMP_SYS(sched_yield),
     /* raise()/abort() and OpenSSL's fork check ask for the pid. */
     SCMP_SYS(getpid),
     SCMP_SYS(gettid),

@@ -13,6 +13,7 @@ enum status {
 	    30, /* Gopher: a URL: page that sends the reader on */
 	ST_REDIRECT = 31,
 	ST_TEMP_FAILURE = 40,
+	ST_SERVER_UNAVAILABLE = 41, /* full: "Server busy" */
 	ST_SLOW_DOWN = 44,
 	ST_NOT_FOUND = 51,
 	ST_PROXY_REFUSED = 53,

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -228,6 +230,189 @@ cert_refused(char *err, size_t errsz, const char *cpath, X509 *x)
 	ERR_clear_error();
 }
 
+/* Where each context keeps its generation's ticket keys. */
+static int
+keys_index(void)
+{
+	static int idx = -1;
+
+	if (idx == -1)
+		idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	return idx;
+}
+
+static int
+ticket_mac(EVP_MAC_CTX *hctx, const unsigned char *k)
+{
+	OSSL_PARAM params[3];
+
+	params[0] = OSSL_PARAM_construct_octet_string(
+	    OSSL_MAC_PARAM_KEY, (void *)(uintptr_t)(k + 16), 32);
+	params[1] = OSSL_PARAM_construct_utf8_string(
+	    OSSL_MAC_PARAM_DIGEST, (char *)(uintptr_t) "SHA256", 0);
+	params[2] = OSSL_PARAM_construct_end();
+	return EVP_MAC_CTX_set_params(hctx, params);
+}
+
+/*
+ * Tickets are sealed with the first key and opened with any: rotation is
+ * "prepend a new key, drop the oldest, reload", and a client whose ticket
+ * an older key sealed resumes and is given a new one. An unknown name is
+ * a full handshake, never an error.
+ */
+static int
+ticket_cb(SSL *s, unsigned char name[16], unsigned char iv[16],
+    EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	const struct tls_keys *keys;
+	const unsigned char *k;
+	size_t i;
+
+	keys = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(s), keys_index());
+	if (keys == NULL || keys->n == 0)
+		return enc ? -1 : 0;
+	if (enc) {
+		k = keys->key[0];
+		memcpy(name, k, 16);
+		if (RAND_bytes(iv, 16) != 1 ||
+		    !EVP_EncryptInit_ex(
+		        cctx, EVP_aes_256_cbc(), NULL, k + 48, iv) ||
+		    !ticket_mac(hctx, k))
+			return -1;
+		return 1;
+	}
+	for (i = 0; i < keys->n; i++)
+		if (memcmp(name, keys->key[i], 16) == 0)
+			break;
+	if (i == keys->n)
+		return 0;
+	k = keys->key[i];
+	if (!ticket_mac(hctx, k) ||
+	    !EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k + 48, iv))
+		return -1;
+	return i == 0 ? 1 : 2; /* 2: good, but seal a new one */
+}
+
+int
+tls_new_key_line(char *out, size_t outsz)
+{
+	unsigned char k[TLS_TICKET_KEYS];
+	size_t i;
+
+	if (outsz < TLS_TICKET_KEYS * 2 + 1 || RAND_bytes(k, sizeof(k)) != 1)
+		return -1;
+	for (i = 0; i < sizeof(k); i++)
+		snprintf(out + i * 2, 3, "%02x", k[i]);
+	OPENSSL_cleanse(k, sizeof(k));
+	return 0;
+}
+
+/* One line: 160 hex digits, or nothing but a comment. 1: a key read. */
+static int
+key_line(char *line, unsigned char *key, const char **why)
+{
+	char *p = line, *e;
+	size_t i, n;
+	int hi, lo;
+
+	if ((e = strchr(p, '#')) != NULL)
+		*e = '\0';
+	while (isspace((unsigned char)*p))
+		p++;
+	n = strlen(p);
+	while (n > 0 && isspace((unsigned char)p[n - 1]))
+		n--;
+	if (n == 0)
+		return 0;
+	if (n != TLS_TICKET_KEYS * 2) {
+		*why = "a key is 160 hex digits (make one with kapsula "
+		       "ticket-key)";
+		return -1;
+	}
+	for (i = 0; i < TLS_TICKET_KEYS; i++) {
+		hi = OPENSSL_hexchar2int((unsigned char)p[2 * i]);
+		lo = OPENSSL_hexchar2int((unsigned char)p[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			*why = "not a hex digit";
+			return -1;
+		}
+		key[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 1;
+}
+
+int
+tls_read_keys(
+    const char *path, struct tls_keys *keys, int *line, char *err, size_t errsz)
+{
+	char buf[512];
+	const char *why = NULL;
+	struct stat st;
+	FILE *f = NULL;
+	int fd, r;
+
+	memset(keys, 0, sizeof(*keys));
+	*line = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		goto err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errsz, "%s: not a regular file", path);
+		goto err;
+	}
+	/* Whoever reads these keys can read every session they sealed. */
+	if (st.st_mode & 077) {
+		snprintf(err, errsz,
+		    "%s: group or others may use it (mode %03o): "
+		    "chmod 600 it",
+		    path, (unsigned)(st.st_mode & 0777));
+		goto err;
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		goto err;
+	}
+	fd = -1;
+	while (fgets(buf, sizeof(buf), f) != NULL) {
+		unsigned char k[TLS_TICKET_KEYS];
+
+		++*line;
+		if (strchr(buf, '\n') == NULL && !feof(f))
+			why = "line too long";
+		else if ((r = key_line(buf, k, &why)) == 1 &&
+		         keys->n == TLS_TICKET_MAX)
+			why = "more than 3 keys (the first encrypts, all "
+			      "decrypt: drop the oldest)";
+		else if (r == 1)
+			memcpy(keys->key[keys->n++], k, sizeof(k));
+		OPENSSL_cleanse(k, sizeof(k));
+		if (why != NULL) {
+			snprintf(err, errsz, "%s:%d: %s", path, *line, why);
+			goto err;
+		}
+	}
+	*line = 0;
+	if (keys->n == 0) {
+		snprintf(err, errsz,
+		    "%s: no key in it (make one with kapsula ticket-key)",
+		    path);
+		goto err;
+	}
+	fclose(f);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return 0;
+err:
+	if (f != NULL)
+		fclose(f);
+	if (fd != -1)
+		close(fd);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	OPENSSL_cleanse(keys, sizeof(*keys));
+	return -1;
+}
+
 static SSL_CTX *
 make_ctx(EVP_PKEY *k, X509 *x, STACK_OF(X509) * chain,
     const struct tls_spec *ts, char *err, size_t errsz)
@@ -275,9 +460,10 @@ make_ctx(EVP_PKEY *k, X509 *x, STACK_OF(X509) * chain,
 	/* Each capsule resumes only its own sessions. */
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)ts->names[0],
 	    (unsigned)strnlen(ts->names[0], SSL_MAX_SID_CTX_LENGTH));
-	if (ts->ticket_keys != NULL &&
-	    SSL_CTX_set_tlsext_ticket_keys(ctx,
-	        (void *)(uintptr_t)ts->ticket_keys, TLS_TICKET_KEYS) != 1) {
+	if (ts->keys != NULL && ts->keys->n > 0 &&
+	    (keys_index() == -1 ||
+	        !SSL_CTX_set_ex_data(ctx, keys_index(), (void *)ts->keys) ||
+	        !SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb))) {
 		ssl_error(
 		    err, errsz, "cannot set the session-ticket keys", NULL);
 		goto err;

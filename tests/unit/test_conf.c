@@ -538,6 +538,58 @@ test_listener_errors(void)
 	         "[capsule b.example]\nroot = /b\ngopher = 0.0.0.0:72\n");
 }
 
+/* The abuse policy's keys, and PROXY listeners. */
+static void
+test_limits(void)
+{
+	const struct capsule_conf *cc;
+
+	load("[server]\nsend-timeout = 5\nmax-conns-per-ip = 3\n"
+	     "rate = 10/1m\nrate-exempt = none\n"
+	     "deny = 192.0.2.0/24, 2001:db8::/32\nrate-table = 1000\n"
+	     "ticket-keys = /etc/kapsula/t.keys\n" CAP
+	     "gemini = 127.0.0.1:1965 proxy\ngopher = 127.0.0.1:70 proxy "
+	     "advertise=71\n");
+	CHECKF(c->errors == 0, "%s", warnings);
+	CHECK(c->send_timeout == 5 && c->max_conns_per_ip == 3);
+	CHECK(c->rate_n == 10 && c->rate_secs == 60);
+	CHECK(c->nexempt == 0 && c->ndeny == 2 && c->rate_table == 1000);
+	CHECK_STR(c->ticket_keys, "/etc/kapsula/t.keys");
+	cc = &c->caps[0];
+	CHECK(cc->ngemini == 1 && cc->gemini[0].proxy);
+	CHECK(cc->ngopher == 1 && cc->gopher[0].proxy &&
+	      cc->gopher[0].advertise == 71);
+	load(CAP);
+	CHECK(c->send_timeout == 30 && c->max_conns_per_ip == 16);
+	CHECK(c->rate_n == 60 && c->rate_secs == 60 && c->nexempt == 2);
+	CHECK(c->rate_table == 65536 && c->ticket_keys == NULL);
+	ONE("[server]\nrate = 60\n" CAP, 2,
+	    "rate: 60 is not REQUESTS/PERIOD (e.g. 60/60s; 1 to 1000000 "
+	    "requests, a period of s, m or h up to a day)");
+	ONE("[server]\nsend-timeout = 0\n" CAP, 2,
+	    "send-timeout: 0 is not a number of seconds from 1 to 3600");
+	ONE("[server]\nmax-conns-per-ip = none\n" CAP, 2,
+	    "max-conns-per-ip: none is not a number from 1 to 1000000");
+	ONE("[server]\nrate-table = 10\n" CAP, 2,
+	    "rate-table: 10 is not a number from 64 to 16777216");
+	ONE("[server]\ndeny = 10.0.0.0/8, 300.1.1.1\n" CAP, 2,
+	    "deny: \"300.1.1.1\" is not a network (ADDR or ADDR/BITS)");
+	ONE("[server]\nrate-exempt = ::1/129\n" CAP, 2,
+	    "rate-exempt: \"::1/129\" is not a network (ADDR or ADDR/BITS)");
+	ONE("[server]\nticket-keys = a\nticket-keys = b\n" CAP, 3,
+	    "ticket-keys is set twice");
+	/* Capsules sharing a Gemini address must agree on its options. */
+	ONE(CAP "gemini = 0.0.0.0:1965 proxy\n[capsule b.example]\n"
+	        "root = /b\ngemini = 0.0.0.0:1965\n",
+	    6,
+	    "0.0.0.0:1965: capsules sharing an address must give it the "
+	    "same options (line 3 says proxy)");
+	NONE(CAP "gemini = 0.0.0.0:1965 proxy\n[capsule b.example]\n"
+	         "root = /b\ngemini = 0.0.0.0:1965 proxy\n");
+	ONE(CAP "gemini = 0.0.0.0:1965 proxy=1\n", 3,
+	    "0.0.0.0:1965: unknown listener option \"proxy=1\"");
+}
+
 /* Each ":0" binds a free port of its own: never "the same address". */
 static void
 test_port_zero(void)
@@ -849,6 +901,7 @@ main(void)
 	RUN(test_capsule_errors);
 	RUN(test_listener_errors);
 	RUN(test_port_zero);
+	RUN(test_limits);
 	RUN(test_missing_file);
 	RUN(test_long_line);
 	RUN(test_continuation);
