@@ -48,8 +48,8 @@ static const char *const en[L10N_COUNT] = {
     [L10N_SEARCH_COUNT] = "%zu pages match.",
     [L10N_SEARCH_RANGE] = "%zu pages match. These are %zu–%zu.",
     [L10N_SEARCH_NEXT] = "Next results",
-    [L10N_SEARCH_NONE] = "Nothing in this capsule matches “%s”. Fewer or "
-                         "other words may find something.",
+    [L10N_SEARCH_NONE] = ("Nothing in this capsule matches “%s”. Fewer or "
+                          "other words may find something."),
     [L10N_SEARCH_PAST] = "No more results for “%s”.",
     [L10N_SEARCH_HOME] = "Back to the start page",
     [L10N_SEARCH_INDEX] = "Back to the index",

@@ -23,7 +23,7 @@ static struct capsule fz_cap;
 static struct listen_spec fz_spec;
 static struct gen_listener fz_gl;
 static struct listener fz_l;
-static unsigned fz_ports[1] = {70};
+static const struct view_spec fz_views[1] = {{70, 0}};
 
 static void
 fz_write(const char *dir, const char *rel, const char *data)
@@ -47,7 +47,7 @@ fz_capsule(void)
 	    .hostname = "localhost",
 	    .gemini_port = 1965,
 	    .gopher_host = "localhost",
-	    .gopher_ports = fz_ports,
+	    .views = fz_views,
 	    .nviews = 1,
 	    .max_file = 1 << 20,
 	};
@@ -74,7 +74,7 @@ fz_capsule(void)
 	fz_cap.cc = &fz_cc;
 	fz_cap.names[0] = fz_cc.name;
 	fz_cap.nnames = 1;
-	fz_cap.gopher_ports[0] = 70;
+	fz_cap.views[0] = fz_views[0];
 	fz_cap.nviews = 1;
 	fz_gl.port = 1965;
 	fz_gl.spec = &fz_spec;
