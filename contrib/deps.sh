@@ -4,7 +4,7 @@
 # drive. Does nothing when all are present; names what is missing otherwise.
 set -u
 build="gcc make pkg-config openssl libevent-dev libssl-dev libunistring-dev libidn2-dev libseccomp-dev libinih-dev libuchardet-dev libstemmer-dev"
-check="$build python3 python3-feedparser curl tmux lynx amfora bombadillo sacc gopher libxml2-utils procps haproxy clang-14 libclang-rt-14-dev"
+check="$build python3 python3-feedparser curl tmux lynx amfora bombadillo sacc gopher libxml2-utils procps mandoc haproxy clang-14 libclang-rt-14-dev"
 case "${1:-build}" in
 build) want=$build ;;
 check) want=$check ;;
