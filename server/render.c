@@ -521,38 +521,49 @@ link_query(const char *u, size_t n, size_t *qlen)
 }
 
 /*
+ * '?' and a link's query, every byte outside printable ASCII (and a
+ * space, a tab) escaped: a selector, and a URL, may carry neither.
+ */
+static void
+add_query(struct buf *out, const char *q, size_t qlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c;
+	size_t i;
+
+	for (i = 0; q != NULL && i < qlen; i++) {
+		c = (unsigned char)q[i];
+		if (i == 0)
+			buf_addch(out, '?');
+		if (c > 0x20 && c < 0x7f) {
+			buf_addch(out, (char)c);
+		} else {
+			buf_addch(out, '%');
+			buf_addch(out, hex[c >> 4]);
+			buf_addch(out, hex[c & 15]);
+		}
+	}
+}
+
+/*
  * A link to a search page is Gopher's search item (type 7): the client
  * asks for the words and sends "selector TAB words". With a query the
  * link already says what to look for: a menu of results, whose selector
- * carries the query after a '?', every byte outside printable ASCII
- * (and a space, a tab) escaped.
+ * carries the query after a '?'.
  */
 static int
 search_item(struct sink *k, const struct gmi_line *l, const char *path,
     const char *label, size_t labellen)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	const char *q;
 	struct buf sel = {0};
-	size_t qlen = 0, i;
-	unsigned char c;
+	size_t qlen = 0;
 	int rc = -1;
 
 	if (uri_encode_path(&sel, path) == -1)
 		goto out;
 	q = link_query(l->url, l->urllen, &qlen);
-	for (i = 0; q != NULL && i < qlen; i++) {
-		c = (unsigned char)q[i];
-		if (i == 0)
-			buf_addch(&sel, '?');
-		if (c > 0x20 && c < 0x7f) {
-			buf_addch(&sel, (char)c);
-		} else {
-			buf_addch(&sel, '%');
-			buf_addch(&sel, hex[c >> 4]);
-			buf_addch(&sel, hex[c & 15]);
-		}
-	}
+	add_query(&sel, q, qlen);
 	if (sel.oom)
 		goto out;
 	rc = render_item(
@@ -663,22 +674,42 @@ out:
 	return rc;
 }
 
-/* "gopher://host:port/T" or base, then the encoded path. */
+/*
+ * "gopher://host:port/T" or base, then the encoded path and the link's
+ * query (q, NULL for none). Over Gopher a search page is what its menu
+ * item is (type 7 to ask for words, type 1 and "?query" with them; it has
+ * no node to take a type from), and only it takes a query: a page's
+ * selector has none. Over Gemini every query is the link's own.
+ */
 static int
-local_url(struct buf *out, const struct render_opts *o, const char *path)
+local_url(struct buf *out, const struct render_opts *o, const char *path,
+    const char *q, size_t qlen)
 {
 	int v6 = strchr(o->host, ':') != NULL;
+	int search = o->is_search != NULL && o->is_search(o->arg, path);
+	char type;
 
+	if (q == NULL)
+		qlen = 0;
 	if (o->gopher_urls) {
 		buf_printf(out, "gopher://%s%s%s", v6 ? "[" : "", o->host,
 		    v6 ? "]" : "");
 		if (o->port != GOPHER_PORT)
 			buf_printf(out, ":%u", o->port);
-		buf_printf(out, "/%c", local_item_type(o, path));
+		if (search)
+			type = qlen > 0 ? '1' : '7';
+		else
+			type = local_item_type(o, path);
+		buf_printf(out, "/%c", type);
+		if (!search)
+			qlen = 0;
 	} else if (o->base != NULL) {
 		buf_addstr(out, o->base);
 	}
-	return uri_encode_path(out, path);
+	if (uri_encode_path(out, path) == -1)
+		return -1;
+	add_query(out, q, qlen);
+	return out->oom ? -1 : 0;
 }
 
 /*
@@ -694,10 +725,15 @@ text_link(struct sink *k, const struct gmi_line *l)
 	size_t labellen = l->textlen ? l->textlen : l->urllen;
 	struct gopher_ref g;
 	struct buf url = {0};
+	const char *q = NULL;
+	size_t qlen = 0;
 	int local;
 
 	snprintf(num, sizeof(num), "[%u] ", ++k->nlinks);
 	buf_addstr(&k->refs, num);
+	/* A gopher:// URL's query, if any, is part of its selector. */
+	if (l->urllen <= 9 || strncasecmp(l->url, "gopher://", 9) != 0)
+		q = link_query(l->url, l->urllen, &qlen);
 	if (own_gemini(k->o, l->url, l->urllen, path, sizeof(path) - 1) == 0)
 		local = 1;
 	else if (l->urllen > 9 && strncasecmp(l->url, "gopher://", 9) == 0)
@@ -712,7 +748,7 @@ text_link(struct sink *k, const struct gmi_line *l)
 	    k->o->is_folder(k->o->arg, path))
 		strcat(path, "/"); /* room kept above */
 	if (local)
-		local_url(&url, k->o, path);
+		local_url(&url, k->o, path, q, qlen);
 	else if (!has_scheme(l->url, l->urllen) && l->urllen >= 2 &&
 	         memcmp(l->url, "//", 2) == 0)
 		buf_addstr(&url, "gemini:"); /* "//host/x" keeps Gemini */

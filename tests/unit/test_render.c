@@ -526,6 +526,58 @@ test_text_urls(void)
 	free(t);
 }
 
+static int
+fake_search(void *arg, const char *path)
+{
+	(void)arg;
+	return strcmp(path, "/search") == 0 || strcmp(path, "/ru/search") == 0;
+}
+
+/*
+ * Footnotes of links to a search page: over Gopher what its menu item
+ * is (type 7, or type 1 with "?query"; it has no node, so no MIME type
+ * to go by); over Gemini the link's query kept, as for any page.
+ */
+static void
+test_search_footnotes(void)
+{
+	static const char gmi[] = "=> search Search\n=> search?x Find x\n"
+	                          "=> /ru/search?%D1%8F Ya\n=> ?q Here\n"
+	                          "=> b.gmi?z B\n=> search?я#f Two\n";
+	struct render_opts o = opts;
+	char *t;
+
+	o.self = "/index.gmi";
+	o.is_search = fake_search;
+	o.gopher_urls = 1;
+	t = text_of(gmi, &o);
+	CHECKF(
+	    t != NULL && strstr(t, "\n\n[1] gopher://localhost:7070/7/search\n"
+	                           "[2] gopher://localhost:7070/1/search?x\n"
+	                           "[3] gopher://localhost:7070/1/ru/"
+	                           "search?%D1%8F\n"
+	                           "[4] gopher://localhost:7070/1/index.gmi\n"
+	                           "[5] gopher://localhost:7070/1/b.gmi\n"
+	                           "[6] gopher://localhost:7070/1/"
+	                           "search?%D1%8F\n") != NULL,
+	    "gopher text %s", t ? t : "");
+	free(t);
+	o.gopher_urls = 0;
+	o.base = "gemini://localhost:1965";
+	t = text_of(gmi, &o);
+	CHECKF(
+	    t != NULL && strstr(t, "\n\n[1] gemini://localhost:1965/search\n"
+	                           "[2] gemini://localhost:1965/search?x\n"
+	                           "[3] gemini://localhost:1965/ru/"
+	                           "search?%D1%8F\n"
+	                           "[4] gemini://localhost:1965/index.gmi?q\n"
+	                           "[5] gemini://localhost:1965/b.gmi?z\n"
+	                           "[6] gemini://localhost:1965/"
+	                           "search?%D1%8F\n") != NULL,
+	    "gemini text %s", t ? t : "");
+	free(t);
+}
+
 static void
 test_long_word(void)
 {
@@ -1149,6 +1201,7 @@ main(void)
 	RUN(test_text_tabs);
 	RUN(test_own_links);
 	RUN(test_long_selector);
+	RUN(test_search_footnotes);
 	RUN(test_links);
 	RUN(test_controls);
 	RUN(test_structure);
