@@ -24,6 +24,8 @@ static const char *const en[L10N_COUNT] = {
     [L10N_SEL_TOO_LONG] = "Selector longer than 1024 bytes",
     [L10N_NUL_BYTE] = "NUL byte in the selector",
     [L10N_REFUSED_URL] = "Refused URL",
+    [L10N_DEAD_LINK] = "link leads nowhere",
+    [L10N_NAME_TOO_LONG] = "name too long for Gopher",
     [L10N_PROXY_SCHEME] =
         "Proxy request refused: this server serves only gemini:// URLs",
     [L10N_PROXY_SERVER] = "Proxy request refused: this server is",
@@ -73,6 +75,8 @@ static const char *const ru[L10N_COUNT] = {
     [L10N_SEL_TOO_LONG] = "Селектор длиннее 1024 байт",
     [L10N_NUL_BYTE] = "Нулевой байт в селекторе",
     [L10N_REFUSED_URL] = "Переход по этой ссылке отклонён",
+    [L10N_DEAD_LINK] = "ссылка никуда не ведёт",
+    [L10N_NAME_TOO_LONG] = "имя слишком длинное для Gopher",
     [L10N_PROXY_SCHEME] = "Запрос отклонён: этот сервер отвечает только "
                           "на адреса gemini://",
     [L10N_PROXY_SERVER] = "Запрос отклонён: это сервер",

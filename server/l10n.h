@@ -23,6 +23,8 @@ enum l10n_text {
 	L10N_SEL_TOO_LONG,    /* a Gopher selector past 1024 bytes */
 	L10N_NUL_BYTE,        /* a NUL byte in a Gopher selector */
 	L10N_REFUSED_URL,     /* a URL: selector we will not redirect to */
+	L10N_DEAD_LINK,       /* Gopher menus: a link that leads nowhere */
+	L10N_NAME_TOO_LONG,   /* Gopher menus: a link past SELECTOR_MAX */
 	L10N_PROXY_SCHEME,    /* 53: another scheme */
 	L10N_PROXY_SERVER,    /* 53: another host or port; host follows */
 	L10N_PORT,            /* 53: "port", the number follows */

@@ -484,25 +484,36 @@ url_selector(struct buf *sel, const char *u, size_t n)
 	return sel->oom ? -1 : 0;
 }
 
-/* "label (url)": what a reader sees of a local link that leads nowhere. */
+/*
+ * "label (why)": what a menu shows of a link it cannot make an item of.
+ * Not the URL: a long one, percent-encoded, was a wall of info lines
+ * that no reader can follow anyway. A link without a label is named by
+ * its URL, cut to half a line.
+ */
 static int
-emit_dead_link(struct sink *k, const struct gmi_line *l)
+emit_dead_link(struct sink *k, const struct gmi_line *l, enum l10n_text why)
 {
-	struct buf raw = {0};
+	struct buf raw = {0}, url = {0};
 	int rc = -1;
 
 	if (l->textlen > 0) {
 		buf_add(&raw, l->text, l->textlen);
-		buf_addstr(&raw, " (");
+	} else {
+		if (clean_text(&url, k->o, l->url, l->urllen, 0) == -1 ||
+		    wrap_cut_with(&raw, url.data ? url.data : "", url.len,
+		        k->width / 2,
+		        charset_ellipsis((enum charset)k->o->charset)) == -1)
+			goto out;
 	}
-	buf_add(&raw, l->url, l->urllen);
-	if (l->textlen > 0)
-		buf_addch(&raw, ')');
+	buf_addstr(&raw, " (");
+	l10n_add(&raw, k->o->lang, why);
+	buf_addch(&raw, ')');
 	if (raw.oom)
 		goto out;
 	rc = emit_wrapped(k, raw.data, raw.len, "", "");
 out:
 	buf_free(&raw);
+	buf_free(&url);
 	return rc;
 }
 
@@ -603,7 +614,7 @@ menu_local_path(struct sink *k, const struct gmi_line *l, char *path,
 		goto out;
 	/* Never publish a selector our own front would refuse. */
 	if (sel.len > SELECTOR_MAX) {
-		rc = emit_dead_link(k, l);
+		rc = emit_dead_link(k, l, L10N_NAME_TOO_LONG);
 		goto out;
 	}
 	rc = render_item(k->out, local_item_type(k->o, path), label, labellen,
@@ -633,7 +644,7 @@ menu_local_link(struct sink *k, const struct gmi_line *l, const char *label,
 	char path[URI_MAX + 1];
 
 	if (local_target(k->o, l->url, l->urllen, path, sizeof(path)) == -1)
-		return emit_dead_link(k, l);
+		return emit_dead_link(k, l, L10N_DEAD_LINK);
 	return menu_local_path(k, l, path, label, labellen);
 }
 
