@@ -301,7 +301,8 @@ parse_port(const char *p, const char *end, unsigned *port)
 /*
  * gopher://host[:port]/Tselector. Fails on anything a menu line could not
  * carry (an IPv6 literal, userinfo, a selector outside printable ASCII):
- * such a link is still shown, as a URL: item.
+ * such a link is still shown, as a URL: item. -1: no host and port to
+ * speak of; -2: they are set (and raw), only the selector is unusable.
  */
 static int
 parse_gopher(const char *u, size_t n, struct gopher_ref *g)
@@ -338,7 +339,9 @@ parse_gopher(const char *u, size_t n, struct gopher_ref *g)
 		return -1;
 	g->raw = slash + 2;
 	g->rawlen = (size_t)(end - g->raw);
-	return decode_selector(slash + 2, end, g->sel, sizeof(g->sel));
+	return decode_selector(slash + 2, end, g->sel, sizeof(g->sel)) == -1
+	           ? -2
+	           : 0;
 }
 
 /*
@@ -390,6 +393,12 @@ own_gemini(const struct render_opts *o, const char *u, size_t n, char *path,
  * percent-encoded path, or the raw path); its decoded path goes in path.
  */
 static int
+is_own_gopher(const struct render_opts *o, const struct gopher_ref *g)
+{
+	return g->port == o->port && strcasecmp(g->host, o->host) == 0;
+}
+
+static int
 own_gopher(const struct render_opts *o, const struct gopher_ref *g, char *path,
     size_t pathsz)
 {
@@ -399,7 +408,7 @@ own_gopher(const struct render_opts *o, const struct gopher_ref *g, char *path,
 	int hi, lo;
 	char c;
 
-	if (g->port != o->port || strcasecmp(g->host, o->host) != 0)
+	if (!is_own_gopher(o, g))
 		return -1;
 	for (; p < end && n < sizeof(sel) - 1; p++) {
 		c = *p;
@@ -664,11 +673,24 @@ menu_link(struct sink *k, const struct gmi_line *l)
 	if (own_gemini(k->o, l->url, l->urllen, path, sizeof(path) - 1) == 0)
 		return menu_local_path(k, l, path, label, labellen);
 	if (l->urllen > 9 && strncasecmp(l->url, "gopher://", 9) == 0 &&
-	    parse_gopher(l->url, l->urllen, &g) == 0) {
-		if (own_gopher(k->o, &g, path, sizeof(path) - 1) == 0)
-			return menu_local_path(k, l, path, label, labellen);
-		return item_at(k->out, g.type, label, labellen, g.sel, g.host,
-		    g.port, k->width, k->o);
+	    (rc = parse_gopher(l->url, l->urllen, &g)) != -1) {
+		/*
+		 * Our host and port: a selector we serve, else nothing we
+		 * would answer (no path, or one past SELECTOR_MAX); an item
+		 * naming it would publish what we refuse.
+		 */
+		if (is_own_gopher(k->o, &g)) {
+			if (own_gopher(k->o, &g, path, sizeof(path) - 1) == 0)
+				return menu_local_path(
+				    k, l, path, label, labellen);
+			return emit_dead_link(k, l,
+			    g.rawlen > SELECTOR_MAX ? L10N_NAME_TOO_LONG
+			                            : L10N_DEAD_LINK);
+		}
+		if (rc == 0)
+			return item_at(k->out, g.type, label, labellen, g.sel,
+			    g.host, g.port, k->width, k->o);
+		rc = -1;
 	}
 	if (!has_scheme(l->url, l->urllen)) {
 		if (l->urllen < 2 || memcmp(l->url, "//", 2) != 0)
@@ -748,7 +770,7 @@ text_link(struct sink *k, const struct gmi_line *l)
 	if (own_gemini(k->o, l->url, l->urllen, path, sizeof(path) - 1) == 0)
 		local = 1;
 	else if (l->urllen > 9 && strncasecmp(l->url, "gopher://", 9) == 0)
-		local = parse_gopher(l->url, l->urllen, &g) == 0 &&
+		local = parse_gopher(l->url, l->urllen, &g) != -1 &&
 		        own_gopher(k->o, &g, path, sizeof(path) - 1) == 0;
 	else
 		local = !has_scheme(l->url, l->urllen) &&

@@ -1008,6 +1008,35 @@ test_dead_links(void)
 	buf_free(&in);
 }
 
+/*
+ * A gopher:// link to our own host and port is one of our selectors or
+ * nothing: a path that does not normalise, or a selector past
+ * SELECTOR_MAX, is never published as an item we would refuse.
+ */
+static void
+test_own_gopher_dead(void)
+{
+	struct buf in = {0};
+	char *m;
+	int i;
+
+	buf_addstr(&in, "=> gopher://localhost:7070/0/%2E%2E/%2E%2E/etc/"
+	                "passwd Up\n=> gopher://localhost:7070/0/");
+	for (i = 0; i < 1100; i++)
+		buf_addch(&in, 'a');
+	buf_addstr(&in, " Long\n=> gopher://localhost:7070/0/%D1%8F.txt Ya\n"
+	                "=> gopher://localhost:7071/0/%2E%2E/x Other port\n");
+	m = menu_of(in.data, &opts);
+	check_menu(m);
+	CHECK_STR(m, "iUp (link leads nowhere)\t\tlocalhost\t7070\r\n"
+	             "iLong (name too long for Gopher)\t\tlocalhost\t7070\r\n"
+	             "0Ya\t/%D1%8F.txt\tlocalhost\t7070\r\n"
+	             "0Other port\t/../x\tlocalhost\t7071\r\n"
+	             ".\r\n");
+	free(m);
+	buf_free(&in);
+}
+
 static void
 test_links(void)
 {
@@ -1232,6 +1261,7 @@ main(void)
 	RUN(test_own_links);
 	RUN(test_long_selector);
 	RUN(test_dead_links);
+	RUN(test_own_gopher_dead);
 	RUN(test_search_footnotes);
 	RUN(test_links);
 	RUN(test_controls);
