@@ -44,40 +44,89 @@ view_charset(const struct conn *c)
 	return (enum charset)c->cap->views[c->l->gl->view].charset;
 }
 
+/* What an error names (a selector, up to 1,024 bytes) is cut to this. */
+#define ERROR_DETAIL_COLS (RENDER_WIDTH * 2)
+
+struct error_lines {
+	const struct conn *c;
+	struct buf *out;
+	enum charset cs;
+};
+
+static int
+error_line(void *arg, const char *s, size_t n, size_t cols)
+{
+	struct error_lines *e = arg;
+
+	(void)cols;
+	buf_addch(e->out, '3');
+	charset_encode(e->out, e->cs, s, n);
+	buf_printf(e->out, "\t\t%s\t%u\r\n", adv_host(e->c), adv_port(e->c));
+	return e->out->oom ? -1 : 0;
+}
+
+/* Appends s clean and folded to the listener's charset, cut to cols. */
+static int
+error_text(
+    struct buf *out, enum charset cs, const char *s, size_t n, size_t cols)
+{
+	struct buf text = {0}, fold = {0};
+	int rc = -1;
+
+	if (wrap_clean(&text, s, n, 0) == 0 &&
+	    charset_fold(&fold, cs, text.data ? text.data : "", text.len) ==
+	        0 &&
+	    wrap_cut_with(out, fold.data ? fold.data : "", fold.len, cols,
+	        charset_ellipsis(cs)) == 0)
+		rc = 0;
+	buf_free(&text);
+	buf_free(&fold);
+	return rc;
+}
+
 /*
- * Error text is a menu line: clean, in the listener's charset (folded
- * before it is cut, as transliteration widens it), cut to the menu width.
+ * Error text is type-3 menu lines: clean, in the listener's charset
+ * (folded before it is measured, as transliteration widens it), each
+ * language of a " / "-joined text (l10n_add) on lines of its own,
+ * wrapped to the menu width: a cut lost the second language. What the
+ * error is about follows the last, itself cut to two lines' worth.
  */
 static void
 gopher_error_at(
     struct conn *c, enum status status, const char *msg, const char *sel)
 {
-	struct buf raw = {0}, text = {0}, fold = {0}, cut = {0}, line = {0};
-	enum charset cs = view_charset(c);
+	struct buf out = {0}, one = {0};
+	struct error_lines e = {c, &out, view_charset(c)};
+	const char *p = msg, *end;
+	char *data;
+	size_t len;
+	int rc = 0;
 
-	buf_addstr(&raw, msg);
-	if (sel != NULL && *sel != '\0') {
-		buf_addstr(&raw, ": ");
-		buf_addstr(&raw, sel);
-	}
-	buf_addch(&line, '3');
-	if (!raw.oom && wrap_clean(&text, raw.data, raw.len, 0) == 0 &&
-	    charset_fold(&fold, cs, text.data ? text.data : "", text.len) ==
-	        0 &&
-	    wrap_cut_with(&cut, fold.data ? fold.data : "", fold.len,
-	        RENDER_WIDTH, charset_ellipsis(cs)) == 0)
-		charset_encode(&line, cs, cut.data ? cut.data : "", cut.len);
-	if (line.oom || line.len + 64 > sizeof(c->small))
+	do {
+		if ((end = strstr(p, " / ")) == NULL)
+			end = p + strlen(p);
+		one.len = 0;
+		rc = error_text(&one, e.cs, p, (size_t)(end - p), SIZE_MAX);
+		if (rc == 0 && *end == '\0' && sel != NULL && *sel != '\0') {
+			buf_addstr(&one, ": ");
+			rc = error_text(
+			    &one, e.cs, sel, strlen(sel), ERROR_DETAIL_COLS);
+		}
+		if (rc == 0)
+			rc = wrap_lines(one.data ? one.data : "", one.len,
+			    RENDER_WIDTH, error_line, &e);
+		p = *end != '\0' ? end + 3 : end;
+	} while (rc == 0 && *p != '\0');
+	buf_addstr(&out, ".\r\n");
+	buf_free(&one);
+	if (rc == -1 || out.oom) {
+		buf_free(&out);
 		conn_replyf(c, status, "3Error\t\t%s\t%u\r\n.\r\n", adv_host(c),
 		    adv_port(c));
-	else
-		conn_replyf(c, status, "%.*s\t\t%s\t%u\r\n.\r\n", (int)line.len,
-		    line.data, adv_host(c), adv_port(c));
-	buf_free(&raw);
-	buf_free(&text);
-	buf_free(&fold);
-	buf_free(&cut);
-	buf_free(&line);
+		return;
+	}
+	data = buf_take(&out, &len);
+	conn_reply_own(c, status, data, len);
 }
 
 static void

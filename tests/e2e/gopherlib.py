@@ -13,8 +13,10 @@ import harness
 
 WIDTH = 67  # display columns a menu's display text may take
 
-# A type-3 error reply: one error line, then the final dot line.
-ERROR_RE = re.compile(rb"^3[^\t\r\n]*\t[^\t\r\n]*\t[^\t\r\n]*\t[0-9]+\r\n\.\r\n$")
+# A type-3 error reply: error lines (one per language, each wrapped to the
+# menu width), then the final dot line.
+ERROR_RE = re.compile(
+    rb"^(?:3[^\t\r\n]*\t[^\t\r\n]*\t[^\t\r\n]*\t[0-9]+\r\n)+\.\r\n$")
 
 
 def display_width(text):
@@ -114,7 +116,7 @@ def parse_menu(raw, width=WIDTH, check_width=True):
 
 
 def is_error(raw):
-    """True when raw is exactly one type-3 line and the final dot."""
+    """True when raw is type-3 lines only, and the final dot."""
     return bool(ERROR_RE.match(raw))
 
 

@@ -277,6 +277,22 @@ def _(c):
     check(raw.startswith(b"3") and b"UTF-8" in raw, gl.describe(raw))
 
 
+@test("gopher search: a refusal in two languages keeps both, each line "
+      "within 67 columns")
+def _(c):
+    raw = gl.fetch(c.gport, b"/search\t" + b"a" * 257)
+    items, problems = gl.parse_menu(raw)
+    check(not problems, "%s: %s" % (problems[:3], gl.describe(raw)))
+    texts = [it.display for it in items]
+    check(all(it.type == "3" for it in items) and len(items) >= 2,
+          "want type-3 lines only: %r" % texts)
+    check(any("256 bytes" in t for t in texts) and
+          any("256 байт" in t for t in texts),
+          "a language was lost: %r" % texts)
+    width = max(gl.display_width(t) for t in texts)
+    check(width <= 67, "a %d-column line: %r" % (width, texts))
+
+
 # ------------------------------------------------------------ pages
 
 
