@@ -153,6 +153,28 @@ sel_lang(const struct conn *c, const char *sel)
 	return c->cap->cc->lang;
 }
 
+/*
+ * The language of a request line we refuse before it is a selector (too
+ * long, a NUL in it): its leading path segment's, as sel_lang() says.
+ */
+static const char *
+line_lang(const struct conn *c, const char *line, size_t len)
+{
+	char seg[32];
+	size_t n = 0;
+
+	while (n < len && n < sizeof(seg) - 1 && line[n] != '\0' &&
+	       line[n] != '\t') {
+		seg[n] = line[n];
+		n++;
+	}
+	seg[n] = '\0';
+	/* Cut inside the first segment: no folder, so no language known. */
+	if (lang_from_path(seg) == NULL && n == sizeof(seg) - 1)
+		return c->cap->cc->lang;
+	return sel_lang(c, seg);
+}
+
 /* An error in the reader's language, then what it was about. */
 static void
 gopher_fail(struct conn *c, enum status status, const char *lang,
@@ -452,7 +474,7 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 	char kind = 0;
 
 	if (len > GOPHER_REQ_MAX) {
-		gopher_fail(c, ST_BAD_REQUEST, c->cap->cc->lang,
+		gopher_fail(c, ST_BAD_REQUEST, line_lang(c, line, len),
 		    L10N_LINE_TOO_LONG, NULL);
 		return;
 	}
@@ -469,8 +491,8 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 	    (plus[0] == '$' || plus[0] == '!' || plus[0] == '+'))
 		kind = plus[0];
 	if (memchr(line, '\0', sellen) != NULL) {
-		gopher_fail(
-		    c, ST_BAD_REQUEST, c->cap->cc->lang, L10N_NUL_BYTE, NULL);
+		gopher_fail(c, ST_BAD_REQUEST, line_lang(c, line, sellen),
+		    L10N_NUL_BYTE, NULL);
 		return;
 	}
 	/* Links to the web can be long; they are not paths in the tree. */

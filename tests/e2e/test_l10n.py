@@ -124,6 +124,18 @@ def _(c):
           "53: %s" % r.describe())
 
 
+@test("l10n: Gopher refusals before the selector parses speak its folder's "
+      "language")
+def _(c):
+    for sel, want in ((b"/ru/" + b"a" * 1300, "3Слишком длинная строка"),
+                      (b"/en/" + b"a" * 1300, "3Request line too long"),
+                      (b"/ru/\0x", "3Нулевой байт в селекторе"),
+                      (b"/en/\0x", "3NUL byte in the selector")):
+        raw = bytes(harness.gopher(c.gport, sel + b"\r\n"))
+        check(raw.decode("utf-8", "replace").startswith(want),
+              "%r: %r" % (sel[:12], raw[:80]))
+
+
 @test("l10n: a folder listing under /ru/ is Russian in both protocols")
 def _(c):
     r = gem(c, "/ru/notes/")
