@@ -168,6 +168,8 @@ gemini_search(
 		n = searchpage_decode(u->query, strlen(u->query), q, sizeof(q));
 	if (n == -1)
 		st = SEARCH_TOO_LONG;
+	else if (n == -2)
+		st = SEARCH_BAD_ESCAPE;
 	else if (n > 0)
 		st = SEARCH_OK;
 	if (st == SEARCH_OK) {

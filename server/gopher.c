@@ -394,7 +394,8 @@ try_search(struct conn *c, const char *path, const char *words, size_t wlen,
 	if (!is_search(c->cap->snap, path))
 		return 0;
 	if (encoded) {
-		if ((n = searchpage_decode(words, wlen, q, sizeof(q))) == -1)
+		n = searchpage_decode(words, wlen, q, sizeof(q));
+		if (n == -1)
 			n = SEARCH_QUERY_MAX + 1;
 	} else if (charset_decode(&u, view_charset(c), words, wlen) == -1) {
 		buf_free(&u);
@@ -408,11 +409,12 @@ try_search(struct conn *c, const char *path, const char *words, size_t wlen,
 	}
 	buf_free(&u);
 	search_path(c->cap->snap->search, path, scope, &page);
-	if (n > SEARCH_QUERY_MAX) {
+	if (n > SEARCH_QUERY_MAX || n == -2) {
 		searchpage_langs(
 		    c->cap->snap->search, scope, lang, sizeof(lang));
-		gopher_fail(
-		    c, ST_BAD_REQUEST, lang, L10N_SEARCH_TOO_LONG, NULL);
+		gopher_fail(c, ST_BAD_REQUEST, lang,
+		    n == -2 ? L10N_SEARCH_BAD_ESCAPE : L10N_SEARCH_TOO_LONG,
+		    NULL);
 		return 1;
 	}
 	gopher_search(c, path, scope, page, q, (size_t)n);

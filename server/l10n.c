@@ -59,6 +59,7 @@ static const char *const en[L10N_COUNT] = {
     [L10N_SEARCH_TOO_LONG] = "Query longer than 256 bytes: use fewer words",
     [L10N_SEARCH_TOO_MANY] = "Query of more than 16 words: use fewer words",
     [L10N_SEARCH_BAD_TEXT] = "Query is not UTF-8 text",
+    [L10N_SEARCH_BAD_ESCAPE] = "Malformed percent-encoding in the query",
 };
 
 static const char *const ru[L10N_COUNT] = {
@@ -111,6 +112,7 @@ static const char *const ru[L10N_COUNT] = {
     [L10N_SEARCH_TOO_LONG] = "Запрос длиннее 256 байт: возьмите меньше слов",
     [L10N_SEARCH_TOO_MANY] = "В запросе больше 16 слов: возьмите меньше слов",
     [L10N_SEARCH_BAD_TEXT] = "Запрос не в кодировке UTF-8",
+    [L10N_SEARCH_BAD_ESCAPE] = "Неверное процентное кодирование в запросе",
 };
 
 static const struct {

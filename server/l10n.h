@@ -54,6 +54,7 @@ enum l10n_text {
 	L10N_SEARCH_TOO_LONG, /* over 256 bytes (59, type 3) */
 	L10N_SEARCH_TOO_MANY, /* over 16 words */
 	L10N_SEARCH_BAD_TEXT, /* not UTF-8 text */
+	L10N_SEARCH_BAD_ESCAPE, /* a '%' without two hex digits after it */
 	L10N_COUNT
 };
 

@@ -77,10 +77,11 @@ const char *search_capsule_lang(const struct search *);
 
 enum search_status {
 	SEARCH_OK,
-	SEARCH_EMPTY,    /* no words at all */
-	SEARCH_TOO_LONG, /* over SEARCH_QUERY_MAX bytes */
-	SEARCH_TOO_MANY, /* over SEARCH_WORDS_MAX words */
-	SEARCH_BAD_TEXT, /* not UTF-8, or control characters */
+	SEARCH_EMPTY,      /* no words at all */
+	SEARCH_TOO_LONG,   /* over SEARCH_QUERY_MAX bytes */
+	SEARCH_TOO_MANY,   /* over SEARCH_WORDS_MAX words */
+	SEARCH_BAD_TEXT,   /* not UTF-8, or control characters */
+	SEARCH_BAD_ESCAPE, /* a '%' not followed by two hex digits */
 	SEARCH_NOMEM
 };
 

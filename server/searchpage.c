@@ -53,6 +53,8 @@ searchpage_refusal(enum search_status st)
 		return L10N_SEARCH_TOO_LONG;
 	case SEARCH_TOO_MANY:
 		return L10N_SEARCH_TOO_MANY;
+	case SEARCH_BAD_ESCAPE:
+		return L10N_SEARCH_BAD_ESCAPE;
 	default:
 		return L10N_SEARCH_BAD_TEXT;
 	}
@@ -67,9 +69,13 @@ searchpage_decode(const char *raw, size_t n, char *out, size_t outsz)
 
 	for (i = 0; i < n; i++) {
 		c = raw[i];
-		if (c == '%' && i + 2 < n &&
-		    (hi = uri_hexval((unsigned char)raw[i + 1])) >= 0 &&
-		    (lo = uri_hexval((unsigned char)raw[i + 2])) >= 0) {
+		if (c == '%') {
+			/* Taken literally, "%zz" would search for what the
+			   client never meant: refused, as a path's is. */
+			if (i + 2 >= n ||
+			    (hi = uri_hexval((unsigned char)raw[i + 1])) < 0 ||
+			    (lo = uri_hexval((unsigned char)raw[i + 2])) < 0)
+				return -2;
 			c = (char)(hi << 4 | lo);
 			i += 2;
 		}

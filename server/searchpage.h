@@ -28,8 +28,8 @@ enum l10n_text searchpage_refusal(enum search_status);
 
 /*
  * Percent-decodes a query as a client sent it into out (outsz must exceed
- * SEARCH_QUERY_MAX). Returns its length, or -1 when it is longer than
- * SEARCH_QUERY_MAX bytes.
+ * SEARCH_QUERY_MAX). Returns its length, -1 when it is longer than
+ * SEARCH_QUERY_MAX bytes, or -2 when a '%' lacks its two hex digits.
  */
 long searchpage_decode(const char *raw, size_t n, char *out, size_t outsz);
 

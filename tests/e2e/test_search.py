@@ -194,8 +194,8 @@ def _(c):
               % (path, back, text))
 
 
-@test("gemini search: 59 for queries over 256 bytes or 16 words, and "
-      "bad UTF-8")
+@test("gemini search: 59 for queries over 256 bytes or 16 words, bad "
+      "UTF-8 and bad percent-encoding")
 def _(c):
     ok = get(c.port, "/en/search?" + "a" * 256)
     expect(ok, "20", "256 bytes")
@@ -212,6 +212,15 @@ def _(c):
         check(word in r.meta, "%s: reason %r" % (path[:40], r.meta))
     r = get(c.port, "/ru/search?" + "a" * 300)
     check("256 байт" in r.meta, r.meta)
+    # A '%' without two hex digits: refused with the reason, not searched.
+    for path, word in (("/en/search?%zz", "percent-encoding"),
+                       ("/en/search?a%4", "percent-encoding"),
+                       ("/ru/search?%", "процентное кодирование")):
+        r = get(c.port, path)
+        expect(r, "59", path)
+        check(word in r.meta, "%s: reason %r" % (path, r.meta))
+    raw = gl.fetch(c.gport, b"/en/search?%zz")
+    check(gl.is_error(raw) and b"percent-encoding" in raw, gl.describe(raw))
 
 
 # ------------------------------------------------------------ Gopher

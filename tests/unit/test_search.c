@@ -453,8 +453,13 @@ test_decode(void)
 	char out[SEARCH_QUERY_MAX + 1], raw[1024];
 	long n;
 
-	n = searchpage_decode("%D0%BD%D0%B0 x%20y%zz", 21, out, sizeof(out));
-	CHECK(n == 11 && memcmp(out, "на x y%zz", 11) == 0);
+	n = searchpage_decode("%D0%BD%D0%B0 x%20y", 18, out, sizeof(out));
+	CHECK(n == 8 && memcmp(out, "на x y", 8) == 0);
+	/* A '%' without two hex digits is refused, not searched for. */
+	CHECK(searchpage_decode("x%zz", 4, out, sizeof(out)) == -2);
+	CHECK(searchpage_decode("x%4", 3, out, sizeof(out)) == -2);
+	CHECK(searchpage_decode("x%", 2, out, sizeof(out)) == -2);
+	CHECK(searchpage_decode("%41", 3, out, sizeof(out)) == 1);
 	memset(raw, 'a', sizeof(raw));
 	CHECK(searchpage_decode(raw, SEARCH_QUERY_MAX, out, sizeof(out)) ==
 	      SEARCH_QUERY_MAX);
