@@ -119,8 +119,13 @@ gemini_frame(const char *req, size_t len, int eof)
 
 /* The client asks too often: META is the seconds to wait, nothing else. */
 static void
-gemini_slow_down(struct conn *c, unsigned secs)
+gemini_slow_down(struct conn *c, const char *line, size_t len, unsigned secs)
 {
+	const char *why;
+	struct uri u;
+
+	if (len <= GEMINI_REQ_MAX && uri_parse(line, len, &u, &why) == 0)
+		conn_set_logpath(c, u.path);
 	gemini_reply(c, ST_SLOW_DOWN, "%u", secs);
 }
 

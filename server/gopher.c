@@ -457,9 +457,21 @@ gopher_frame(const char *req, size_t len, int eof)
 }
 
 static void
-gopher_slow_down(struct conn *c, unsigned secs)
+gopher_slow_down(struct conn *c, const char *line, size_t len, unsigned secs)
 {
-	char msg[80];
+	char msg[80], sel[SELECTOR_MAX + 1], path[URI_MAX + 1];
+	const char *tab = memchr(line, '\t', len), *why;
+	size_t sellen = tab ? (size_t)(tab - line) : len;
+
+	/* As gopher_handle logs it: the normalised path, else the selector. */
+	if (sellen <= SELECTOR_MAX && memchr(line, '\0', sellen) == NULL) {
+		memcpy(sel, line, sellen);
+		sel[sellen] = '\0';
+		conn_set_logpath(c, sel);
+		if (uri_normalize_path(sel, sellen, path, sizeof(path), &why) ==
+		    0)
+			conn_set_logpath(c, path);
+	}
 
 	snprintf(msg, sizeof(msg), "Too many requests: retry in %u second%s",
 	    secs, secs == 1 ? "" : "s");

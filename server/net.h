@@ -48,8 +48,12 @@ struct front {
 	void (*handle)(struct conn *, const char *line, size_t len);
 	/* An error reply in the protocol's own form, msg in plain words. */
 	void (*error)(struct conn *, enum status, const char *msg);
-	/* Over the rate: come back in secs seconds (Gemini 44). */
-	void (*slow_down)(struct conn *, unsigned secs);
+	/*
+	 * Over the rate: come back in secs seconds (Gemini 44). The line
+	 * is not served, but the access log names what it asked for.
+	 */
+	void (*slow_down)(
+	    struct conn *, const char *line, size_t len, unsigned secs);
 };
 
 extern const struct front gemini_front;

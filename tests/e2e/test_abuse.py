@@ -249,6 +249,13 @@ def _(c):
         check(poll(lambda: sum(" 127.0.0.2 localhost gemini 44 " in ln
                                for ln in log(srv)) == 1, 3),
               "no access-log line with 44: %r" % log(srv)[-3:])
+        # Throttled lines name what they asked for, not "-".
+        check(poll(lambda: any(" 127.0.0.2 localhost gemini 44 " in ln and
+                               ln.endswith(" /page.gmi") for ln in log(srv))
+                   and any(" 127.0.0.2 localhost gopher 44 " in ln and
+                           ln.endswith(" /page.gmi") for ln in log(srv)), 3),
+              "44 lines without the path: %r" % [
+                  ln for ln in log(srv) if " 44 " in ln])
     finally:
         srv.stop()
 
