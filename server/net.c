@@ -639,11 +639,18 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *peer,
 	struct worker *w = l->w;
 	struct timeval t = {w->timeout, 0};
 	struct limit_ref ref = {0, -1};
+	struct sockaddr_storage ss;
 	socklen_t len;
 	struct conn *c;
 	int one = 1;
 
 	(void)lev;
+	/* A dual-stack socket's IPv4 client is logged and counted as one. */
+	if (peerlen > 0 && (size_t)peerlen <= sizeof(ss)) {
+		memcpy(&ss, peer, (size_t)peerlen);
+		proxy_unmap(&ss);
+		peer = (struct sockaddr *)&ss;
+	}
 	/* Behind a balancer the socket's peer is the balancer: wait. */
 	if (!l->gl->spec->proxy && admit(w, peer, &ref, w->gen->conf) == -1) {
 		close(fd);

@@ -71,6 +71,23 @@ set_addr(
 		memcpy(&s6->sin6_addr, addr, 16);
 		s6->sin6_port = htons((uint16_t)port);
 	}
+	proxy_unmap(ss);
+}
+
+void
+proxy_unmap(struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	struct sockaddr_in s4;
+
+	if (ss->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		return;
+	memset(&s4, 0, sizeof(s4));
+	s4.sin_family = AF_INET;
+	s4.sin_port = s6->sin6_port;
+	memcpy(&s4.sin_addr, s6->sin6_addr.s6_addr + 12, 4);
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, &s4, sizeof(s4));
 }
 
 /* "PROXY TCP4 1.2.3.4 5.6.7.8 1234 80\r\n": exactly one space each. */

@@ -34,4 +34,12 @@ struct proxy_hdr {
 long proxy_parse(
     const unsigned char *buf, size_t len, struct proxy_hdr *, const char **why);
 
+/*
+ * An IPv4-mapped IPv6 address (::ffff:a.b.c.d, from a dual-stack socket
+ * or a balancer's header) becomes the AF_INET address it stands for, port
+ * kept, so the log truncates it to its /24 and the lists match it as
+ * IPv4; anything else is left alone. proxy_parse does it to both of its.
+ */
+void proxy_unmap(struct sockaddr_storage *);
+
 #endif

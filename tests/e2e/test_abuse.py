@@ -220,6 +220,15 @@ def v2(src, dst, sport, dport, local=False):
     return sig + b"\x21\x11" + struct.pack("!H", len(addrs)) + addrs
 
 
+def v2_mapped(src, sport, dport):
+    """v2 TCP over IPv6 from ::ffff:src to ::1."""
+    sig = b"\r\n\r\n\x00\r\nQUIT\n"
+    addrs = (b"\0" * 10 + b"\xff\xff" + socket.inet_aton(src) +
+             socket.inet_pton(socket.AF_INET6, "::1") +
+             struct.pack("!HH", sport, dport))
+    return sig + b"\x21\x21" + struct.pack("!H", len(addrs)) + addrs
+
+
 # ---------------------------------------------------------------- rate
 
 
@@ -404,6 +413,18 @@ def _(c):
                   "192.0.2.7 request: %r, want %s" % (st, want))
         st, _ = gem(port, "/", header=v2("192.0.2.8", "127.0.0.1", 1, port))
         check(st and st.startswith("20 "), "192.0.2.8: %r" % st)
+        # An IPv4 client a balancer names in IPv6 (::ffff:a.b.c.d) is
+        # the IPv4 one in the log, not an IPv6 address.
+        st, _ = gem(port, "/page.gmi",
+                    header=b"PROXY TCP6 ::ffff:203.0.113.9 ::1 40002 1965\r\n")
+        check(st and st.startswith("20 "), "mapped v1: %r" % st)
+        r = gph(gport, b"/", header=v2_mapped("203.0.113.10", 40003, gport))
+        check(r and r.endswith(b".\r\n"), "mapped v2: %r" % r)
+        check(poll(lambda: any(" 203.0.113.9 localhost gemini 20 " in ln
+                               for ln in log(srv)) and
+                   any(" 203.0.113.10 localhost gopher 20 " in ln
+                       for ln in log(srv)), 3),
+              "mapped addresses logged as: %r" % log(srv)[-3:])
         # A health check: LOCAL (v2) or TCP4 (v1), then close.
         err0 = srv.stderr()
         n0 = len(log(srv))

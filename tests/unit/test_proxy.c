@@ -115,6 +115,56 @@ test_v1_bad(void)
 	CHECK(parse("PROXY TCP4 1.2.3.4\0 5.6.7.8 1 2\r\n", 33) == -1);
 }
 
+/*
+ * An IPv4 client behind a balancer that speaks IPv6 arrives as
+ * ::ffff:a.b.c.d: it is the IPv4 address (logged as its /24, matched as
+ * IPv4), in v1 and v2 alike; a plain IPv6 address stays one.
+ */
+static void
+test_mapped(void)
+{
+	static const char l6[] =
+	    "PROXY TCP6 ::ffff:203.0.113.9 ::ffff:10.0.0.1 "
+	    "40000 1965\r\n";
+	unsigned char v2[16 + 36];
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	unsigned p;
+
+	CHECK(parse(l6, sizeof(l6) - 1) == (long)sizeof(l6) - 1);
+	CHECK(h.src.ss_family == AF_INET && h.dst.ss_family == AF_INET);
+	CHECK_STR(addr(&h.src, &p), "203.0.113.9");
+	CHECK(p == 40000);
+	CHECK_STR(addr(&h.dst, &p), "10.0.0.1");
+	CHECK(p == 1965);
+	memcpy(v2, "\r\n\r\n\0\r\nQUIT\n\x21\x21\x00\x24", 16);
+	memset(v2 + 16, 0, 36);
+	v2[16 + 10] = v2[16 + 11] = 0xff;
+	memcpy(v2 + 16 + 12, "\xc6\x33\x64\x09", 4); /* 198.51.100.9 */
+	v2[32 + 15] = 1;                             /* ::1 */
+	v2[48] = 0x9c;
+	v2[49] = 0x40; /* 40000 */
+	v2[51] = 70;
+	CHECK(parse(v2, sizeof(v2)) == (long)sizeof(v2));
+	CHECK(h.src.ss_family == AF_INET && h.dst.ss_family == AF_INET6);
+	CHECK_STR(addr(&h.src, &p), "198.51.100.9");
+	CHECK(p == 40000);
+	CHECK_STR(addr(&h.dst, &p), "::1");
+	/* What accept_cb does with a dual-stack socket's peer. */
+	memset(&ss, 0, sizeof(ss));
+	s6->sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "::ffff:192.0.2.1", &s6->sin6_addr);
+	s6->sin6_port = htons(7070);
+	proxy_unmap(&ss);
+	CHECK_STR(addr(&ss, &p), "192.0.2.1");
+	CHECK(ss.ss_family == AF_INET && p == 7070);
+	memset(&ss, 0, sizeof(ss));
+	s6->sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::ffff:1.2.3.4", &s6->sin6_addr);
+	proxy_unmap(&ss);
+	CHECK(ss.ss_family == AF_INET6);
+}
+
 static const unsigned char sig[12] = {
     0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
 
@@ -205,6 +255,7 @@ main(void)
 {
 	RUN(test_v1);
 	RUN(test_v1_bad);
+	RUN(test_mapped);
 	RUN(test_v2);
 	RUN(test_v2_bad);
 	return UNIT_EXIT();
