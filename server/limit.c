@@ -23,6 +23,15 @@
  * which entry each of its open connections counts against. When a worker
  * dies, the parent takes those counts off: a crash never leaves an
  * address locked out.
+ *
+ * Exactly once: a count and its journal line are two words, and a
+ * worker killed between the two writes would leave the parent to take a
+ * count off twice (a closed connection still journaled) or never (an
+ * open one not journaled yet). So every change of a count is made under
+ * its set's lock, and before it the holder notes in the set what it is
+ * about to do and the count before; dead holding the lock, it left that
+ * note, and the parent, seeing the count and the journal line, knows
+ * which of the two writes happened and settles it before the sweep.
  */
 #include <sys/mman.h>
 
@@ -36,7 +45,6 @@
 #include "limit.h"
 
 #define WAYS      8       /* entries a set: the span of the LRU choice */
-#define COLS      64      /* workers alive at once, draining ones too */
 #define SPIN_MAX  200000u /* tries before a waiter gives up the lock */
 #define LOG_EVERY 60      /* seconds between two cap lines of one address */
 
@@ -51,7 +59,13 @@ struct lt_entry {
 
 struct lt_set {
 	_Atomic int32_t lock; /* the holder's pid, 0: free */
-	uint32_t pad;
+	/* The holder's note: which entry's count it is changing (entry
+	   number, 0: none), the count before, in or out, its journal line
+	   for it (-1: none). */
+	_Atomic uint32_t pend;
+	uint32_t pend_conns;
+	int32_t pend_slot;
+	int32_t pend_open;
 	struct lt_entry e[WAYS];
 };
 
@@ -59,11 +73,21 @@ struct limit_table {
 	size_t mapsize;
 	uint32_t nsets; /* a power of two */
 	uint32_t colcap;
+	uint32_t ncols;
 	uint64_t hashkey[2];
 	struct lt_set *sets;
-	_Atomic uint32_t *journal;   /* COLS x colcap: entry + 1, 0 free */
-	unsigned char colused[COLS]; /* the parent's bookkeeping only */
+	_Atomic uint32_t *journal; /* ncols x colcap: entry + 1, 0 free */
+	unsigned char *colused;    /* the parent's bookkeeping only */
 };
+
+/* Tests: the step of limit_open/limit_close at which to die (0: none). */
+static int die_at;
+
+#define DIE_POINT(n)                                                           \
+	do {                                                                   \
+		if (die_at == (n))                                             \
+			_exit(0);                                              \
+	} while (0)
 
 /* This worker's side: its column and the journal lines it has free. */
 static struct {
@@ -121,19 +145,22 @@ unlock_set(struct lt_set *s)
 }
 
 struct limit_table *
-limit_table_new(size_t entries, size_t conns)
+limit_table_new(size_t entries, size_t conns, size_t cols)
 {
 	struct limit_table *t;
-	size_t nsets = 1, size, off_sets, off_journal;
+	size_t nsets = 1, size, off_sets, off_journal, off_used;
 	void *m;
 
 	while (nsets * WAYS < entries)
 		nsets <<= 1;
 	if (conns < 64)
 		conns = 64;
+	if (cols < 1)
+		cols = 1;
 	off_sets = (sizeof(*t) + 63) & ~(size_t)63;
 	off_journal = off_sets + nsets * sizeof(struct lt_set);
-	size = off_journal + (size_t)COLS * conns * sizeof(uint32_t);
+	off_used = off_journal + cols * conns * sizeof(uint32_t);
+	size = off_used + cols;
 	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 	    -1, 0);
 	if (m == MAP_FAILED)
@@ -142,8 +169,10 @@ limit_table_new(size_t entries, size_t conns)
 	t->mapsize = size;
 	t->nsets = (uint32_t)nsets;
 	t->colcap = (uint32_t)conns;
+	t->ncols = (uint32_t)cols;
 	t->sets = (struct lt_set *)((char *)m + off_sets);
 	t->journal = (_Atomic uint32_t *)((char *)m + off_journal);
+	t->colused = (unsigned char *)m + off_used;
 	if (getentropy(t->hashkey, sizeof(t->hashkey)) == -1) {
 		munmap(m, size);
 		return NULL;
@@ -164,15 +193,31 @@ limit_table_entries(const struct limit_table *t)
 	return (size_t)t->nsets * WAYS;
 }
 
+size_t
+limit_journal_lines(const struct limit_table *t)
+{
+	return t != NULL ? t->colcap : 0;
+}
+
+size_t
+limit_cols_free(const struct limit_table *t)
+{
+	size_t i, n = 0;
+
+	for (i = 0; t != NULL && i < t->ncols; i++)
+		n += !t->colused[i];
+	return n;
+}
+
 int
 limit_col_take(struct limit_table *t)
 {
-	int i;
+	uint32_t i;
 
-	for (i = 0; t != NULL && i < COLS; i++)
+	for (i = 0; t != NULL && i < t->ncols; i++)
 		if (!t->colused[i]) {
 			t->colused[i] = 1;
-			return i;
+			return (int)i;
 		}
 	return -1;
 }
@@ -195,27 +240,83 @@ entry_at(struct limit_table *t, uint32_t entry)
 	return &t->sets[i / WAYS].e[i % WAYS];
 }
 
+/* The holder's note, before it changes entry's count; DIE_POINT after. */
+static void
+note(struct lt_set *s, uint32_t entry, int32_t slot, int open)
+{
+	s->pend_conns = atomic_load(&s->e[(entry - 1) % WAYS].conns);
+	s->pend_slot = slot;
+	s->pend_open = open;
+	atomic_store(&s->pend, entry);
+}
+
+/*
+ * A worker died holding s's lock, maybe halfway through a count and its
+ * journal line (col: its column). The count still locked is as it left
+ * it: changed or not says whether the count was written; the line
+ * whether the journal was. Made right here, so the sweep after counts
+ * each connection once.
+ */
+static void
+settle(struct limit_table *t, struct lt_set *s, int col)
+{
+	uint32_t entry = atomic_load(&s->pend);
+	_Atomic uint32_t *j = NULL;
+	struct lt_entry *e;
+	int changed, journaled;
+
+	if (entry == 0 || entry > t->nsets * WAYS)
+		return;
+	e = entry_at(t, entry);
+	changed = atomic_load(&e->conns) != s->pend_conns;
+	if (col >= 0 && (uint32_t)col < t->ncols && s->pend_slot >= 0 &&
+	    (uint32_t)s->pend_slot < t->colcap)
+		j = &t->journal[(size_t)col * t->colcap +
+		                (uint32_t)s->pend_slot];
+	journaled = j != NULL && atomic_load(j) == entry;
+	if (s->pend_open && changed && !journaled)
+		conns_down(e); /* counted in; no line for the sweep to see */
+	else if (!s->pend_open && changed && journaled)
+		atomic_store(j, 0); /* counted out; the sweep must not again */
+	else if (!s->pend_open && !changed && !journaled)
+		conns_down(e); /* no line (none was free): still counted */
+	atomic_store(&s->pend, 0);
+}
+
 void
 limit_col_release(struct limit_table *t, int col, pid_t pid)
 {
 	_Atomic uint32_t *j;
+	struct lt_set *s;
 	uint32_t i, v;
 	int32_t held;
 
 	if (t == NULL)
 		return;
-	if (col >= 0 && col < COLS) {
-		j = t->journal + (size_t)col * t->colcap;
-		for (i = 0; i < t->colcap; i++)
-			if ((v = atomic_exchange(&j[i], 0)) != 0 &&
-			    v <= t->nsets * WAYS)
-				conns_down(entry_at(t, v));
-		t->colused[col] = 0;
-	}
+	/* Its half-done changes first, then its locks, then its lines. */
 	for (i = 0; pid > 0 && i < t->nsets; i++) {
+		if (atomic_load(&t->sets[i].lock) != pid)
+			continue;
+		settle(t, &t->sets[i], col);
 		held = pid;
 		atomic_compare_exchange_strong(&t->sets[i].lock, &held, 0);
 	}
+	if (col < 0 || (uint32_t)col >= t->ncols)
+		return;
+	j = t->journal + (size_t)col * t->colcap;
+	for (i = 0; i < t->colcap; i++) {
+		if ((v = atomic_exchange(&j[i], 0)) == 0 || v > t->nsets * WAYS)
+			continue;
+		/* Under the lock: a live holder's note stays true. */
+		s = &t->sets[(v - 1) / WAYS];
+		if (lock_set(s) == 0) {
+			conns_down(entry_at(t, v));
+			unlock_set(s);
+		} else {
+			conns_down(entry_at(t, v));
+		}
+	}
+	t->colused[col] = 0;
 }
 
 void
@@ -324,14 +425,19 @@ limit_open(struct limit_table *t, const struct limit_policy *p,
 		unlock_set(s);
 		return v;
 	}
-	atomic_fetch_add(&e->conns, 1);
 	ref->entry = set * WAYS + (uint32_t)(e - s->e) + 1;
-	if (me.col >= 0 && me.nfree > 0) {
+	if (me.col >= 0 && me.nfree > 0)
 		slot = me.free[--me.nfree];
+	note(s, ref->entry, slot, 1);
+	DIE_POINT(1);
+	atomic_fetch_add(&e->conns, 1);
+	DIE_POINT(2);
+	if (slot >= 0)
 		atomic_store(
 		    &t->journal[(size_t)me.col * t->colcap + (uint32_t)slot],
 		    ref->entry);
-	}
+	DIE_POINT(3);
+	atomic_store(&s->pend, 0);
 	ref->slot = slot;
 	unlock_set(s);
 	return v;
@@ -374,15 +480,32 @@ limit_take(struct limit_table *t, const struct limit_policy *p,
 void
 limit_close(struct limit_table *t, struct limit_ref *ref)
 {
+	struct lt_set *s;
+	_Atomic uint32_t *j = NULL;
+
 	if (ref->entry == 0)
 		return;
-	conns_down(entry_at(t, ref->entry));
-	if (ref->slot >= 0 && me.col >= 0) {
-		atomic_store(&t->journal[(size_t)me.col * t->colcap +
-		                         (uint32_t)ref->slot],
-		    0);
-		me.free[me.nfree++] = ref->slot;
+	s = &t->sets[(ref->entry - 1) / WAYS];
+	if (ref->slot >= 0 && me.col >= 0)
+		j = &t->journal[(size_t)me.col * t->colcap +
+		                (uint32_t)ref->slot];
+	if (lock_set(s) == 0) {
+		note(s, ref->entry, j != NULL ? ref->slot : -1, 0);
+		DIE_POINT(4);
+		conns_down(entry_at(t, ref->entry));
+		DIE_POINT(5);
+		if (j != NULL)
+			atomic_store(j, 0);
+		DIE_POINT(6);
+		atomic_store(&s->pend, 0);
+		unlock_set(s);
+	} else if (j == NULL || atomic_exchange(j, 0) == ref->entry) {
+		/* A lock never let go (its holder died): the line first,
+		   so that at worst the parent does not count this one. */
+		conns_down(entry_at(t, ref->entry));
 	}
+	if (j != NULL)
+		me.free[me.nfree++] = ref->slot;
 	ref->entry = 0;
 	ref->slot = -1;
 }
@@ -403,4 +526,10 @@ void
 limit_test_hold(struct limit_table *t, const unsigned char key[16], pid_t pid)
 {
 	atomic_store(&t->sets[set_of(t, key)].lock, pid);
+}
+
+void
+limit_test_die_at(int step)
+{
+	die_at = step;
 }

@@ -36,11 +36,16 @@ enum limit_verdict {
 
 /*
  * The parent makes the table before its first fork (MAP_SHARED |
- * MAP_ANONYMOUS), for `entries` addresses and journals of `conns` lines.
+ * MAP_ANONYMOUS), for `entries` addresses and `cols` journals (workers
+ * alive at once, draining ones too) of `conns` lines (one worker's
+ * connections at most).
  */
-struct limit_table *limit_table_new(size_t entries, size_t conns);
+struct limit_table *limit_table_new(size_t entries, size_t conns, size_t cols);
 void limit_table_free(struct limit_table *);
 size_t limit_table_entries(const struct limit_table *);
+/* Lines in a journal column; columns no worker holds now. */
+size_t limit_journal_lines(const struct limit_table *);
+size_t limit_cols_free(const struct limit_table *);
 
 /*
  * The parent gives each worker a journal column before forking it (-1:
@@ -75,5 +80,10 @@ void limit_close(struct limit_table *, struct limit_ref *);
 unsigned limit_conns(struct limit_table *, const unsigned char key[16]);
 /* Tests only: mark key's set as locked by pid, as if pid died holding it. */
 void limit_test_hold(struct limit_table *, const unsigned char key[16], pid_t);
+/*
+ * Tests only: _exit at a step of limit_open (1: noted, 2: counted, 3:
+ * journaled) or limit_close (4, 5, 6), as if killed there; 0: never.
+ */
+void limit_test_die_at(int step);
 
 #endif

@@ -46,7 +46,14 @@
 #define SHORT_LIFE   10    /* s: a worker that dies sooner failed */
 #define OLD_MAX      256   /* draining workers tracked */
 #define FD_SPARE     64    /* descriptors besides connections */
-#define RELOAD_NICE  10    /* the parent's priority while it loads */
+/*
+ * Journal columns of the rate table, one a worker alive: 16 workers and
+ * seven generations of them draining after quick reloads. Each column
+ * has a line per connection (max-conns + FD_SPARE at start), so this is
+ * ~0.5 MiB at the defaults, touched only where used.
+ */
+#define JOURNAL_COLS (WORKERS_MAX * 8)
+#define RELOAD_NICE  10 /* the parent's priority while it loads */
 
 /* A bound address: one socket per worker slot. */
 struct sock {
@@ -458,7 +465,13 @@ spawn(struct parent *p, unsigned slot)
 	pid_t parent = getpid(), pid;
 
 	/* None free (many reloads draining at once): counted, not journaled. */
-	p->slots[slot].col = limit_col_take(p->limits);
+	if ((p->slots[slot].col = limit_col_take(p->limits)) == -1 &&
+	    p->limits != NULL)
+		log_warn(
+		    "worker %u has no rate-table journal (%d workers "
+		    "alive or draining): a crash of it leaves its clients' "
+		    "connections counted",
+		    slot, JOURNAL_COLS);
 	if ((pid = fork()) == -1) {
 		log_warn("cannot start worker %u: %s", slot, strerror(errno));
 		limit_col_release(p->limits, p->slots[slot].col, 0);
@@ -710,6 +723,17 @@ reload(struct parent *p)
 		log_warn("rate-table: the table keeps its size (%zu "
 		         "addresses) until a restart",
 		    limit_table_entries(p->limits));
+	/* Sized at start: say when this generation outgrows it. */
+	if (p->limits != NULL &&
+	    g->conf->max_conns + FD_SPARE > limit_journal_lines(p->limits))
+		log_warn("max-conns: the rate table journals %zu connections "
+		         "a worker until a restart; a crashed worker's "
+		         "connections past that stay counted",
+		    limit_journal_lines(p->limits));
+	if (p->limits != NULL && limit_cols_free(p->limits) < g->conf->workers)
+		log_warn("%zu rate-table journals free for %u new workers "
+		         "(earlier ones still draining): reload less often",
+		    limit_cols_free(p->limits), g->conf->workers);
 	start_generation(p, g);
 	announce(p);
 	log_warn("reloaded");
@@ -804,7 +828,7 @@ proc_main(const struct proc_opts *o)
 	p.ra = p.ra_new;
 	/* Shared by every worker, kept across reloads: made before any. */
 	if ((p.limits = limit_table_new(p.gen->conf->rate_table,
-	         p.gen->conf->max_conns + FD_SPARE)) == NULL) {
+	         p.gen->conf->max_conns + FD_SPARE, JOURNAL_COLS)) == NULL) {
 		log_warn("cannot make the rate table: %s", strerror(errno));
 		goto out;
 	}

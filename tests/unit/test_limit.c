@@ -74,7 +74,7 @@ static void
 test_cap(void)
 {
 	struct limit_policy p = {3, 60, 60};
-	struct limit_table *t = limit_table_new(1024, 64);
+	struct limit_table *t = limit_table_new(1024, 64, 64);
 	struct limit_ref r[5];
 	unsigned char k[16], other[16];
 	int i;
@@ -107,7 +107,7 @@ static void
 test_rate(void)
 {
 	struct limit_policy p = {16, 60, 60};
-	struct limit_table *t = limit_table_new(1024, 64);
+	struct limit_table *t = limit_table_new(1024, 64, 64);
 	struct limit_ref r;
 	unsigned char k[16];
 	uint64_t now = 1000 * SEC;
@@ -144,7 +144,7 @@ static void
 test_eviction(void)
 {
 	struct limit_policy p = {1, 1, 60};
-	struct limit_table *t = limit_table_new(64, 64);
+	struct limit_table *t = limit_table_new(64, 64, 64);
 	struct limit_ref held, r;
 	unsigned char k[16], busy[16], first[16];
 	char a[32];
@@ -185,7 +185,7 @@ static void
 test_dead_worker(void)
 {
 	struct limit_policy p = {2, 60, 60};
-	struct limit_table *t = limit_table_new(1024, 64);
+	struct limit_table *t = limit_table_new(1024, 64, 64);
 	struct limit_ref r;
 	unsigned char k[16];
 	int col = limit_col_take(t), st;
@@ -207,12 +207,79 @@ test_dead_worker(void)
 	limit_table_free(t);
 }
 
+/*
+ * A worker killed at any step of counting a connection in (1: noted, 2:
+ * counted, 3: journaled) or out (4, 5, 6): the parent's release takes it
+ * off exactly once. Another worker's open connection (this process's)
+ * stays counted, so a second decrement would show.
+ */
+static void
+test_die_points(void)
+{
+	struct limit_policy p = {8, 60, 60};
+	struct limit_table *t = limit_table_new(64, 64, 4);
+	struct limit_ref mine, a, b;
+	unsigned char k[16];
+	int step, col, st;
+	pid_t pid;
+
+	key4("192.0.2.50", k);
+	limit_worker(t, limit_col_take(t), getpid());
+	CHECK(limit_open(t, &p, k, SEC, &mine) == LIMIT_OK);
+	for (step = 0; step <= 6; step++) {
+		col = limit_col_take(t);
+		if ((pid = fork()) == 0) {
+			limit_worker(t, col, getpid());
+			limit_open(t, &p, k, SEC, &a);
+			if (step >= 4)
+				limit_open(t, &p, k, SEC, &b);
+			limit_test_die_at(step);
+			if (step >= 4)
+				limit_close(t, &b);
+			else
+				limit_open(t, &p, k, SEC, &b);
+			_exit(step == 0 ? 0 : 1); /* 0: the control, whole */
+		}
+		waitpid(pid, &st, 0);
+		CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		    "step %d: the child did not die there", step);
+		limit_col_release(t, col, pid);
+		CHECKF(limit_conns(t, k) == 1, "step %d: %u counted, want 1",
+		    step, limit_conns(t, k));
+		/* Its lock is free again, its column too. */
+		CHECKF(limit_open(t, &p, k, SEC, &a) == LIMIT_OK,
+		    "step %d: the set stays locked", step);
+		limit_close(t, &a);
+		CHECKF(limit_col_take(t) == col, "step %d: column %d kept",
+		    step, col);
+		limit_col_release(t, col, 0);
+	}
+	limit_close(t, &mine);
+	CHECK(limit_conns(t, k) == 0);
+	limit_worker(NULL, -1, 0);
+	limit_table_free(t);
+}
+
+/* Columns run out only past the count asked for; each is given back. */
+static void
+test_cols(void)
+{
+	struct limit_table *t = limit_table_new(64, 64, 3);
+	int a = limit_col_take(t), b = limit_col_take(t), c = limit_col_take(t);
+
+	CHECK(a == 0 && b == 1 && c == 2 && limit_col_take(t) == -1);
+	CHECK(limit_cols_free(t) == 0 && limit_journal_lines(t) == 64);
+	limit_col_release(t, b, 0);
+	CHECK(limit_cols_free(t) == 1 && limit_col_take(t) == b);
+	limit_table_free(t);
+}
+
 /* A lock left held by a dead pid is released by the parent. */
 static void
 test_dead_lock(void)
 {
 	struct limit_policy p = {4, 60, 60};
-	struct limit_table *t = limit_table_new(64, 64);
+	struct limit_table *t = limit_table_new(64, 64, 64);
 	struct limit_ref r;
 	unsigned char k[16];
 
@@ -293,6 +360,8 @@ main(void)
 	RUN(test_eviction);
 	RUN(test_dead_worker);
 	RUN(test_dead_lock);
+	RUN(test_die_points);
+	RUN(test_cols);
 	RUN(test_cidr);
 	RUN(test_rate_syntax);
 	return UNIT_EXIT();
