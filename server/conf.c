@@ -83,6 +83,33 @@ conf_number(const char *s, long lo, long hi)
 	return v;
 }
 
+long long
+conf_size(const char *s, long long lo, long long hi)
+{
+	char *end;
+	long long v;
+	int shift = 0;
+
+	if (*s < '0' || *s > '9') /* strtoll would take "-1" and " 1" */
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift != 0)
+		end++;
+	if (*end != '\0' || v > (hi >> shift))
+		return -1;
+	v <<= shift;
+	return v < lo || v > hi ? -1 : v;
+}
+
 int
 conf_rate(const char *s, unsigned *n, unsigned *secs)
 {
@@ -235,6 +262,8 @@ conf_new(void)
 	c->rate_n = 60;
 	c->rate_secs = 60;
 	c->rate_table = 65536;
+	c->memory_file_max = MEMORY_FILE_MAX_DEFAULT;
+	c->max_paths = MAX_PATHS_DEFAULT;
 	/* Local monitoring and benchmarks are not throttled by default. */
 	conf_cidrs(
 	    c, c->exempt, &c->nexempt, "rate-exempt", "127.0.0.0/8, ::1", 0);
@@ -812,6 +841,7 @@ server_key_limits(
     struct reader *r, size_t i, const char *key, const char *value)
 {
 	struct conf *c = r->c;
+	long long ll;
 	long v;
 
 	switch (i) {
@@ -856,9 +886,27 @@ server_key_limits(
 		else
 			c->rate_table = (size_t)v;
 		return 0;
-	default:
+	case 13:
 		c->ticket_keys_line = r->line;
 		return set_string(r, &c->ticket_keys, key, value);
+	case 14:
+		if ((ll = conf_size(value, 0, MEMORY_FILE_MAX_MAX)) == -1)
+			conf_error(c, r->line,
+			    "memory-file-max: %s is not a size from 0 to 64M "
+			    "(bytes, or a number with K, M or G)",
+			    value);
+		else
+			c->memory_file_max = (size_t)ll;
+		return 0;
+	default:
+		if ((v = conf_number(value, 1, 100000000)) == -1)
+			conf_error(c, r->line,
+			    "max-paths: %s is not a number from 1 to "
+			    "100000000",
+			    value);
+		else
+			c->max_paths = (size_t)v;
+		return 0;
 	}
 }
 
@@ -868,7 +916,7 @@ server_key(struct reader *r, const char *key, const char *value)
 	static const char *keys[] = {"user", "workers", "certs", "log-ip",
 	    "timeout", "max-conns", "sandbox", "send-timeout",
 	    "max-conns-per-ip", "rate", "rate-exempt", "deny", "rate-table",
-	    "ticket-keys"};
+	    "ticket-keys", "memory-file-max", "max-paths"};
 	struct conf *c = r->c;
 	size_t i;
 	long v;

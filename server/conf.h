@@ -94,6 +94,9 @@ struct conf {
 	size_t ndeny;
 	char *ticket_keys; /* a file of session-ticket keys, or NULL */
 	int ticket_keys_line;
+	/* Files served byte for byte above this size stay on disk. */
+	size_t memory_file_max;
+	size_t max_paths; /* a capsule with more paths does not load */
 	int sandbox;
 	struct capsule_conf *caps;
 	size_t ncaps;
@@ -143,6 +146,12 @@ int cidr_match(const struct cidr *, size_t n, const unsigned char *a);
 
 /* Parses a bounded whole number; -1 when s is not one from lo to hi. */
 long conf_number(const char *s, long lo, long hi);
+/* A size in bytes, with an optional K, M or G (powers of 1024); -1. */
+long long conf_size(const char *s, long long lo, long long hi);
+
+#define MEMORY_FILE_MAX_DEFAULT (1024 * 1024)
+#define MEMORY_FILE_MAX_MAX     (64 * 1024 * 1024) /* what memory holds */
+#define MAX_PATHS_DEFAULT       1000000
 
 /*
  * Two listeners name the same address (family, address and port). ":0"

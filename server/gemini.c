@@ -24,26 +24,31 @@
 
 /* An IP literal is ours when it is the address the client connected to. */
 static int
-is_local_ip(const struct conn *c, const char *host)
+is_local_ip(struct conn *c, const char *host)
 {
+	const struct sockaddr_storage *ss;
 	struct in6_addr a6;
 	struct in_addr a4;
 
-	if (c->local.ss_family == AF_INET && inet_pton(AF_INET, host, &a4) == 1)
-		return memcmp(&a4,
-		           &((const struct sockaddr_in *)&c->local)->sin_addr,
+	if (inet_pton(AF_INET, host, &a4) == 1) {
+		ss = conn_local(c);
+		return ss->ss_family == AF_INET &&
+		       memcmp(&a4, &((const struct sockaddr_in *)ss)->sin_addr,
 		           sizeof(a4)) == 0;
-	if (c->local.ss_family == AF_INET6 &&
-	    inet_pton(AF_INET6, host, &a6) == 1)
-		return memcmp(&a6,
-		           &((const struct sockaddr_in6 *)&c->local)->sin6_addr,
+	}
+	if (inet_pton(AF_INET6, host, &a6) == 1) {
+		ss = conn_local(c);
+		return ss->ss_family == AF_INET6 &&
+		       memcmp(&a6,
+		           &((const struct sockaddr_in6 *)ss)->sin6_addr,
 		           sizeof(a6)) == 0;
+	}
 	return 0;
 }
 
 /* One of the chosen capsule's names, or the address the client reached. */
 static int
-is_our_host(const struct conn *c, const struct uri *u)
+is_our_host(struct conn *c, const struct uri *u)
 {
 	size_t i;
 
@@ -153,6 +158,31 @@ redirect_to_dir(struct conn *c, const struct uri *u)
 }
 
 /*
+ * A path under a symlinked folder: to the same place in the folder itself
+ * (31, permanent: the link is only another way in).
+ */
+static void
+redirect_to(struct conn *c, const struct uri *u, const char *path)
+{
+	struct buf b = {0};
+
+	buf_printf(&b, "gemini://%s%s%s", u->host_is_ipv6 ? "[" : "", u->host,
+	    u->host_is_ipv6 ? "]" : "");
+	if (u->port != -1)
+		buf_printf(&b, ":%d", u->port);
+	uri_encode_path(&b, path);
+	if (u->has_query)
+		buf_printf(&b, "?%s", u->query);
+	if (b.oom)
+		gemini_error(c, ST_TEMP_FAILURE, "Server out of memory");
+	else if (b.len > META_MAX)
+		gemini_error(c, ST_BAD_REQUEST, "Redirect target too long");
+	else
+		gemini_reply(c, ST_REDIRECT, "%s", b.data);
+	buf_free(&b);
+}
+
+/*
  * A search page: without a query, 10 asks for one in the folder's
  * language; with one, the results page, made for this request.
  */
@@ -248,7 +278,7 @@ gemini_handle(struct conn *c, const char *line, size_t len)
 	const char *why = NULL, *lang;
 	struct uri u;
 	unsigned want, page;
-	char scope[8];
+	char scope[8], real[URI_MAX * 2];
 	int port;
 
 	if (len > GEMINI_REQ_MAX) {
@@ -285,11 +315,19 @@ gemini_handle(struct conn *c, const char *line, size_t len)
 		return;
 	}
 	if ((n = tree_lookup(c->cap->snap, u.path)) != NULL) {
-		conn_reply(c, ST_SUCCESS, n->reply, n->reply_len);
+		if (n->ondisk)
+			conn_reply_file(
+			    c, ST_SUCCESS, n->reply, n->reply_len, n);
+		else
+			conn_reply(c, ST_SUCCESS, n->reply, n->reply_len);
 		return;
 	}
 	if (tree_folder(c->cap->snap, u.path) != NULL) {
 		redirect_to_dir(c, &u);
+		return;
+	}
+	if (tree_link(c->cap->snap, u.path, real, sizeof(real))) {
+		redirect_to(c, &u, real);
 		return;
 	}
 	/* Last: a real file or folder at a search path wins. */

@@ -175,6 +175,9 @@ load_content(struct gen *g, size_t i, const struct gen_opts *o)
 	    .lang = cc->lang,
 	    .author = cc->author,
 	    .max_file = MAX_FILE,
+	    .ondisk = 1,
+	    .memory_file_max = g->conf->memory_file_max,
+	    .max_paths = g->conf->max_paths,
 	    .names = cap->names,
 	    .nnames = cap->nnames,
 	    .types = cc->types,
@@ -330,6 +333,16 @@ err:
 		g->conf = NULL; /* the caller still owns it */
 	gen_unref(g);
 	return NULL;
+}
+
+size_t
+gen_files(const struct gen *g)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < g->ncaps; i++)
+		n += g->caps[i].snap != NULL ? g->caps[i].snap->files : 0;
+	return n;
 }
 
 void

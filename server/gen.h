@@ -66,6 +66,8 @@ struct gen_opts {
 
 /* Takes conf. NULL on failure, each problem reported with its line. */
 struct gen *gen_build(struct conf *, const struct gen_opts *);
+/* Big files every capsule keeps open, for the descriptor limit. */
+size_t gen_files(const struct gen *);
 void gen_ref(struct gen *);
 void gen_unref(struct gen *);
 

@@ -299,14 +299,28 @@ gopher_plus(struct conn *c, const struct node *n, const char *data, size_t len,
 }
 
 static const struct node *
-find(const struct conn *c, const char *path)
+find_in(const struct snapshot *s, const char *path)
 {
 	const struct node *n;
 
-	if ((n = tree_lookup(c->cap->snap, path)) != NULL)
+	if ((n = tree_lookup(s, path)) != NULL)
 		return n;
 	/* No redirects in Gopher: "/en" simply is the folder "/en/". */
-	return tree_folder(c->cap->snap, path);
+	return tree_folder(s, path);
+}
+
+/* A path under a symlinked folder is served from the folder itself. */
+static const struct node *
+find(const struct conn *c, const char *path)
+{
+	const struct node *n;
+	char real[URI_MAX * 2];
+
+	if ((n = find_in(c->cap->snap, path)) != NULL)
+		return n;
+	if (tree_link(c->cap->snap, path, real, sizeof(real)))
+		return find_in(c->cap->snap, real);
+	return NULL;
 }
 
 static int
@@ -557,6 +571,12 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 			return;
 		gopher_fail(
 		    c, ST_NOT_FOUND, sel_lang(c, path), L10N_NOT_FOUND, path);
+		return;
+	}
+	/* A big file goes from disk as it is; Gopher+ asks only about it. */
+	if (n->ondisk && (kind == 0 || kind == '+')) {
+		conn_reply_file(c, ST_SUCCESS, kind == '+' ? "+-2\r\n" : "",
+		    kind ? 5 : 0, n);
 		return;
 	}
 	data = node_gopher(n, c->l->gl->view, &dlen);

@@ -31,7 +31,8 @@ struct flags {
 	const char *gopher_host;
 	const char *user;
 	long gopher_port, public_port, timeout, max_conns, workers;
-	long send_timeout, per_ip, rate_table;
+	long send_timeout, per_ip, rate_table, max_paths;
+	long long memory_file_max; /* -1: the default */
 	const char *rate, *exempt, *deny, *ticket_keys;
 	int log_ip, sandbox, search;
 	int other; /* a flag besides -c and -n was given */
@@ -58,6 +59,7 @@ usage(FILE *f)
 	    "[--rate-exempt NETS]\n"
 	    "               [--deny NETS] [--rate-table N] "
 	    "[--ticket-keys FILE]\n"
+	    "               [--memory-file-max SIZE] [--max-paths N]\n"
 	    "       kapsula ticket-key\n"
 	    "       kapsula --help | --version\n"
 	    "\n"
@@ -113,6 +115,9 @@ usage(FILE *f)
 	    "(comma-separated CIDR)\n"
 	    "  --rate-table N      addresses the shared table holds (65536)\n"
 	    "  --ticket-keys FILE  session-ticket keys shared by a fleet\n"
+	    "  --memory-file-max SIZE  bigger files sent as they are stay "
+	    "on disk (1M)\n"
+	    "  --max-paths N       paths a capsule may have (1000000)\n"
 	    "  ticket-key          print a new random ticket key line\n"
 	    "  --help, --version\n"
 	    "\n"
@@ -174,6 +179,8 @@ parse_args(int argc, char **argv, struct flags *f, int *check)
 	    {"deny", required_argument, NULL, 'D'},
 	    {"rate-table", required_argument, NULL, 'T'},
 	    {"ticket-keys", required_argument, NULL, 'K'},
+	    {"memory-file-max", required_argument, NULL, 'M'},
+	    {"max-paths", required_argument, NULL, 'X'},
 	    {"help", no_argument, NULL, '?' + 256},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -293,6 +300,20 @@ parse_args(int argc, char **argv, struct flags *f, int *check)
 		case 'K':
 			f->ticket_keys = optarg;
 			break;
+		case 'M':
+			if ((f->memory_file_max = conf_size(
+			         optarg, 0, MEMORY_FILE_MAX_MAX)) == -1) {
+				fprintf(stderr,
+				    "kapsula: --memory-file-max: %s is not a "
+				    "size from 0 to 64M\n",
+				    optarg);
+				exit(2);
+			}
+			break;
+		case 'X':
+			f->max_paths =
+			    number(optarg, 1, 100000000, "--max-paths");
+			break;
 		case '?' + 256:
 			usage(stdout);
 			exit(0);
@@ -353,6 +374,10 @@ conf_from_flags(void *arg)
 		c->max_conns_per_ip = (unsigned)f->per_ip;
 	if (f->rate_table > 0)
 		c->rate_table = (size_t)f->rate_table;
+	if (f->memory_file_max >= 0)
+		c->memory_file_max = (size_t)f->memory_file_max;
+	if (f->max_paths > 0)
+		c->max_paths = (size_t)f->max_paths;
 	if (f->rate != NULL &&
 	    conf_rate(f->rate, &c->rate_n, &c->rate_secs) == -1)
 		conf_error(c, 0,
@@ -402,7 +427,7 @@ conf_from_file(void *arg)
 int
 main(int argc, char **argv)
 {
-	struct flags f = {.sandbox = 1, .search = 1};
+	struct flags f = {.sandbox = 1, .search = 1, .memory_file_max = -1};
 	struct proc_opts o = {0};
 	int rc;
 

@@ -4,6 +4,8 @@
  * were prepared at load time, then closes politely: TLS close_notify, a
  * half-close, and a short drain so the kernel never resets the reply.
  */
+#define _GNU_SOURCE /* accept4 */
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -11,6 +13,7 @@
 #include <netinet/tcp.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,7 +22,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <event2/util.h>
 #include <openssl/err.h>
 
@@ -29,11 +31,15 @@
 #include "name.h"
 #include "net.h"
 #include "proxy.h"
+#include "tree.h"
 
 #define DRAIN_TIME 2           /* seconds to wait for the client's FIN */
 #define DRAIN_MAX  (64 * 1024) /* bytes read and dropped after a reply */
 #define PAUSE_MS   100         /* accept back-off after EMFILE */
 #define EDGE_LOGS  20          /* edge errors logged a minute, at most */
+#define FILE_CHUNK (16 * 1024) /* one TLS record of a big file */
+/* sendfile() moves at most this much at once (Linux: 0x7ffff000). */
+#define SENDFILE_MAX ((size_t)0x7ffff000)
 /*
  * Connections a worker accepts past its share of max-conns, only to say
  * "busy": a full server answers instead of leaving clients unanswered in
@@ -41,6 +47,12 @@
  * open-file limit to max-conns plus a spare that covers these.
  */
 #define BUSY_RESERVE 16
+/*
+ * glibc keeps what thousands of closed connections freed for later
+ * mallocs; once the count falls to an eighth of a peak this high, it is
+ * given back (malloc_trim: madvise and brk, both in the allowlist).
+ */
+#define TRIM_PEAK 64
 
 enum state { C_PROXY, C_HANDSHAKE, C_READ, C_WRITE, C_SHUTDOWN, C_DRAIN };
 
@@ -79,12 +91,22 @@ remaining(const struct timeval *deadline)
 	return left;
 }
 
+/*
+ * The event stays registered (EV_PERSIST) while the connection waits for
+ * the same thing: a new wait only moves its timeout, without a system
+ * call. Only a change between reading and writing touches epoll.
+ */
 static int
 conn_wait(struct conn *c, short what, struct timeval tv)
 {
-	event_del(c->ev);
-	event_assign(c->ev, c->w->base, c->fd, what, conn_cb, c);
-	event_add(c->ev, &tv);
+	if (c->waiting != what) {
+		if (c->waiting != 0)
+			event_del(&c->ev);
+		event_assign(
+		    &c->ev, c->w->base, c->fd, what | EV_PERSIST, conn_cb, c);
+		c->waiting = what;
+	}
+	event_add(&c->ev, &tv);
 	return 1;
 }
 
@@ -116,17 +138,47 @@ conn_reply(struct conn *c, enum status status, const char *data, size_t len)
 void
 conn_replyf(struct conn *c, enum status status, const char *fmt, ...)
 {
+	char small[CONN_SMALL];
 	va_list ap;
+	char *p;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(c->small, sizeof(c->small), fmt, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		n = 0;
-	if ((size_t)n >= sizeof(c->small))
-		n = sizeof(c->small) - 1;
-	conn_reply(c, status, c->small, (size_t)n);
+	if ((size_t)n >= sizeof(small))
+		n = sizeof(small) - 1;
+	/* Made per request, so idle connections carry no room for it. */
+	if ((p = malloc((size_t)n + 1)) != NULL)
+		memcpy(p, small, (size_t)n + 1);
+	free(c->own);
+	c->own = p;
+	if (p == NULL) {
+		static const char oom[] = "40 Server out of memory\r\n";
+
+		/* Nothing left to build with: a fixed line, not silence. */
+		if (c->front->tls)
+			conn_reply(c, ST_TEMP_FAILURE, oom, sizeof(oom) - 1);
+		else
+			conn_reply(c, ST_TEMP_FAILURE,
+			    "3Server out of memory"
+			    "\t\terror.host\t1\r\n",
+			    45);
+		return;
+	}
+	conn_reply(c, status, p, (size_t)n);
+}
+
+void
+conn_reply_file(struct conn *c, enum status status, const char *head,
+    size_t len, const struct node *n)
+{
+	conn_reply(c, status, head, len);
+	c->file = n;
+	c->foff = 0;
+	c->fend = n->size;
 }
 
 void
@@ -144,23 +196,34 @@ conn_reply_own(struct conn *c, enum status status, char *data, size_t len)
 void
 conn_set_logpath(struct conn *c, const char *path)
 {
-	size_t n = strlen(path);
+	/* Paths are bounded by the request: this never cuts one. A failed
+	   copy logs "-", which says the path is unknown. */
+	free(c->logpath);
+	c->logpath = strdup(path);
+}
 
-	/* Paths are bounded by the request: this never cuts one. */
-	if (n >= sizeof(c->logpath))
-		n = sizeof(c->logpath) - 1;
-	memcpy(c->logpath, path, n);
-	c->logpath[n] = '\0';
+/* Most requests never need it: asked of the kernel the first time. */
+const struct sockaddr_storage *
+conn_local(struct conn *c)
+{
+	socklen_t len = sizeof(c->local);
+
+	if (!c->local_known &&
+	    getsockname(c->fd, (struct sockaddr *)&c->local, &len) == -1)
+		memset(&c->local, 0, sizeof(c->local));
+	c->local_known = 1;
+	return &c->local;
 }
 
 unsigned
-conn_local_port(const struct conn *c)
+conn_local_port(struct conn *c)
 {
-	if (c->local.ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)&c->local)->sin_port);
-	if (c->local.ss_family == AF_INET6)
-		return ntohs(
-		    ((const struct sockaddr_in6 *)&c->local)->sin6_port);
+	const struct sockaddr_storage *ss = conn_local(c);
+
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
 	return 0;
 }
 
@@ -242,9 +305,9 @@ set_write_deadline(struct conn *c)
  * full or the client over its rate; 1: still reading.
  */
 static int
-conn_parse(struct conn *c)
+conn_parse(struct conn *c, const char *req)
 {
-	long len = c->front->frame(c->req, c->reqlen, c->eof);
+	long len = c->front->frame(req, c->reqlen, c->eof);
 	unsigned wait;
 
 	if (len < 0)
@@ -256,7 +319,7 @@ conn_parse(struct conn *c)
 	              c->w->limits, &c->w->policy, &c->lref, now_us())) > 0)
 		c->front->slow_down(c, c->req, (size_t)len, wait);
 	else
-		c->front->handle(c, c->req, (size_t)len);
+		c->front->handle(c, req, (size_t)len);
 	set_write_deadline(c);
 	c->state = C_WRITE;
 	return 0;
@@ -311,6 +374,8 @@ do_proxy(struct conn *c)
 	ssize_t n;
 	long len;
 
+	if (c->req == NULL && (c->req = malloc(PROXY_MAX)) == NULL)
+		return -1;
 	for (;;) {
 		n = recv(
 		    c->fd, c->req + c->reqlen, PROXY_MAX - c->reqlen, MSG_PEEK);
@@ -346,7 +411,10 @@ do_proxy(struct conn *c)
 	if (!h.local) {
 		c->peer = h.src;
 		c->local = h.dst;
+		c->local_known = 1;
 	}
+	free(c->req);
+	c->req = NULL;
 	c->reqlen = 0;
 	c->got = 0; /* a check that closes now is silent, as it should */
 	log_format_ip(
@@ -372,25 +440,36 @@ do_handshake(struct conn *c)
 	return r;
 }
 
+/*
+ * The line is read into the stack; only a line that comes in parts is
+ * kept between reads, in a buffer made for it then.
+ */
 static int
 do_read(struct conn *c)
 {
+	char line[REQ_MAX + 3];
 	size_t space;
 	ssize_t r;
 	int rc;
 
+	if (c->reqlen > 0)
+		memcpy(line, c->req, c->reqlen);
 	for (;;) {
-		space = sizeof(c->req) - 1 - c->reqlen;
+		space = sizeof(line) - 1 - c->reqlen;
 		if (c->ssl != NULL) {
-			rc = SSL_read(c->ssl, c->req + c->reqlen, (int)space);
-			if (rc <= 0)
-				return ssl_wait(c, rc, remaining(&c->deadline));
+			rc = SSL_read(c->ssl, line + c->reqlen, (int)space);
+			if (rc <= 0) {
+				rc = ssl_wait(c, rc, remaining(&c->deadline));
+				goto wait;
+			}
 			r = rc;
 		} else {
-			r = read(c->fd, c->req + c->reqlen, space);
-			if (r == -1 && (errno == EAGAIN || errno == EINTR))
-				return conn_wait(
+			r = read(c->fd, line + c->reqlen, space);
+			if (r == -1 && (errno == EAGAIN || errno == EINTR)) {
+				rc = conn_wait(
 				    c, EV_READ, remaining(&c->deadline));
+				goto wait;
+			}
 			/* A Gopher client may half-close after its line. */
 			if (r == 0 && c->reqlen > 0)
 				c->eof = 1;
@@ -399,10 +478,93 @@ do_read(struct conn *c)
 		}
 		c->reqlen += (size_t)r;
 		c->got += (size_t)r;
-		c->req[c->reqlen] = '\0';
-		if (conn_parse(c) == 0)
+		line[c->reqlen] = '\0';
+		if (conn_parse(c, line) == 0) {
+			free(c->req);
+			c->req = NULL;
 			return 0;
+		}
 	}
+wait:
+	if (rc == 1 && c->reqlen > 0) {
+		if (c->req == NULL && (c->req = malloc(REQ_MAX + 3)) == NULL)
+			return -1;
+		memcpy(c->req, line, c->reqlen);
+	}
+	return rc;
+}
+
+/*
+ * A big file, from its descriptor at our own offset: workers share the
+ * file position. sendfile over plain TCP; over TLS, 16 KiB at a time
+ * into SSL_write. Fewer bytes than the size said means the file was
+ * changed in place while sent: the reply is cut and the event logged.
+ */
+static int
+short_read(struct conn *c)
+{
+	char msg[PATH_MAX + 160];
+
+	snprintf(msg, sizeof(msg),
+	    "%s: changed while being sent (ended at byte %lld of %lld); "
+	    "closed: replace files by rename",
+	    c->logpath ? c->logpath : "-", (long long)c->foff,
+	    (long long)c->fend);
+	edge_error(c, msg);
+	return -1;
+}
+
+static int
+write_file(struct conn *c)
+{
+	size_t n, before = (size_t)c->foff;
+	ssize_t r;
+	int rc;
+
+	while (c->foff < c->fend || c->fbufoff < c->fbuflen) {
+		n = (size_t)(c->fend - c->foff);
+		if (c->ssl == NULL) {
+			r = sendfile(c->fd, c->file->fd, &c->foff,
+			    n > SENDFILE_MAX ? SENDFILE_MAX : n);
+			if (r > 0)
+				continue;
+			if (r == 0)
+				return short_read(c);
+			if (errno != EAGAIN && errno != EINTR)
+				return -1;
+			if ((size_t)c->foff > before)
+				set_write_deadline(c);
+			return conn_wait(c, EV_WRITE, remaining(&c->deadline));
+		}
+		if (c->fbufoff == c->fbuflen) {
+			if (c->fbuf == NULL &&
+			    (c->fbuf = malloc(FILE_CHUNK)) == NULL)
+				return -1;
+			n = n > FILE_CHUNK ? FILE_CHUNK : n;
+			r = pread(c->file->fd, c->fbuf, n, c->foff);
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r < (ssize_t)n)
+				return short_read(c);
+			c->fbuflen = n;
+			c->fbufoff = 0;
+			c->foff += (off_t)n;
+		}
+		rc = SSL_write(c->ssl, c->fbuf + c->fbufoff,
+		    (int)(c->fbuflen - c->fbufoff));
+		if (rc > 0) {
+			c->fbufoff += (size_t)rc;
+			continue;
+		}
+		if ((size_t)c->foff > before)
+			set_write_deadline(c);
+		return ssl_wait(c, rc, remaining(&c->deadline));
+	}
+	free(c->fbuf);
+	c->fbuf = NULL;
+	c->file = NULL;
+	c->state = C_SHUTDOWN;
+	return 0;
 }
 
 static int
@@ -437,6 +599,8 @@ do_write(struct conn *c)
 		}
 		return -1;
 	}
+	if (c->file != NULL)
+		return write_file(c);
 	c->state = C_SHUTDOWN;
 	return 0;
 }
@@ -548,15 +712,27 @@ listeners_enable(struct worker *w, int on)
 {
 	size_t i;
 
+	if (w->paused == !on)
+		return;
 	for (i = 0; i < w->nls; i++) {
-		if (w->ls[i].lev == NULL)
+		if (w->ls[i].ev == NULL)
 			continue;
 		if (on)
-			evconnlistener_enable(w->ls[i].lev);
+			event_add(w->ls[i].ev, NULL);
 		else
-			evconnlistener_disable(w->ls[i].lev);
+			event_del(w->ls[i].ev);
 	}
 	w->paused = !on;
+}
+
+static void
+listener_close(struct listener *l)
+{
+	if (l->ev == NULL)
+		return;
+	event_free(l->ev);
+	close(l->fd);
+	l->ev = NULL;
 }
 
 static void
@@ -570,27 +746,43 @@ conn_free(struct conn *c)
 	    .status = (int)c->status,
 	    .sent = c->outoff,
 	    .due = c->outlen,
-	    .path = c->logpath,
+	    .path = c->logpath != NULL ? c->logpath : "-",
 	};
 
+	/* A big file: what the client took of it (not what was read). */
+	if (c->file != NULL) {
+		a.sent += (size_t)c->foff - (c->fbuflen - c->fbufoff);
+		a.due += (size_t)c->fend;
+	} else if (c->status == ST_SUCCESS && c->fend > 0) {
+		a.sent += (size_t)c->fend;
+		a.due += (size_t)c->fend;
+	}
 	if (c->status != ST_NONE)
 		log_access(&a);
 	if (w->limits != NULL)
 		limit_close(w->limits, &c->lref);
 	if (c->ssl != NULL)
 		SSL_free(c->ssl);
-	event_free(c->ev);
+	if (c->waiting != 0)
+		event_del(&c->ev);
 	close(c->fd);
 	gen_unref(c->gen);
 	free(c->own);
+	free(c->req);
+	free(c->logpath);
+	free(c->fbuf);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
 		w->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
-	free(c);
+	pool_put(&w->pool, c);
 	w->nconns--;
+	if (w->peak >= TRIM_PEAK && w->nconns <= w->peak / 8) {
+		malloc_trim(0);
+		w->peak = w->nconns;
+	}
 	if (w->stopping) {
 		if (w->nconns == 0)
 			event_base_loopexit(w->base, NULL);
@@ -632,19 +824,15 @@ sni_cb(SSL *ssl, int *alert, void *arg)
 }
 
 static void
-accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *peer,
-    int peerlen, void *arg)
+accept_conn(
+    struct listener *l, int fd, const struct sockaddr *peer, socklen_t peerlen)
 {
-	struct listener *l = arg;
 	struct worker *w = l->w;
 	struct timeval t = {w->timeout, 0};
 	struct limit_ref ref = {0, -1};
 	struct sockaddr_storage ss;
-	socklen_t len;
 	struct conn *c;
-	int one = 1;
 
-	(void)lev;
 	/* A dual-stack socket's IPv4 client is logged and counted as one. */
 	if (peerlen > 0 && (size_t)peerlen <= sizeof(ss)) {
 		memcpy(&ss, peer, (size_t)peerlen);
@@ -656,7 +844,7 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *peer,
 		close(fd);
 		return;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if ((c = pool_get(&w->pool)) == NULL)
 		goto err;
 	c->w = w;
 	c->l = l;
@@ -667,8 +855,7 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *peer,
 	c->lref = ref;
 	if (peerlen > 0 && (size_t)peerlen <= sizeof(c->peer))
 		memcpy(&c->peer, peer, (size_t)peerlen);
-	if ((c->ev = event_new(w->base, fd, 0, conn_cb, c)) == NULL)
-		goto err;
+	event_assign(&c->ev, w->base, fd, 0, conn_cb, c);
 	if (c->front->tls) {
 		if ((c->ssl = SSL_new(c->cap->ctx)) == NULL ||
 		    !SSL_set_fd(c->ssl, fd))
@@ -681,15 +868,11 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *peer,
 	}
 	if (l->gl->spec->proxy)
 		c->state = C_PROXY;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	len = sizeof(c->local);
-	if (getsockname(fd, (struct sockaddr *)&c->local, &len) == -1)
-		memset(&c->local, 0, sizeof(c->local));
+	/* TCP_NODELAY comes from the listening socket: no call here. */
 	log_format_ip(c->ip, sizeof(c->ip), peer, w->log_ip);
 	now(&c->deadline);
 	timeradd(&c->deadline, &t, &c->deadline);
 	gen_ref(c->gen);
-	conn_set_logpath(c, "-");
 	c->next = w->conns;
 	if (c->next != NULL)
 		c->next->prev = c;
@@ -701,6 +884,8 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *peer,
 	}
 	if (++w->nconns >= w->max_conns + BUSY_RESERVE)
 		listeners_enable(w, 0);
+	if (w->nconns > w->peak)
+		w->peak = w->nconns;
 	conn_step(c);
 	return;
 err:
@@ -708,12 +893,36 @@ err:
 	if (w->limits != NULL)
 		limit_close(w->limits, &ref);
 	if (c != NULL) {
-		if (c->ev != NULL)
-			event_free(c->ev);
 		SSL_free(c->ssl);
-		free(c);
+		pool_put(&w->pool, c);
 	}
 	close(fd);
+}
+
+/*
+ * One accept per readiness: epoll (level-triggered) says again when more
+ * are queued, so an accept that would only say EAGAIN is never made.
+ */
+static void accept_error(struct listener *);
+
+static void
+accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct listener *l = arg;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd;
+
+	(void)what;
+	fd = accept4(
+	    lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+		    errno != ECONNABORTED)
+			accept_error(l);
+		return;
+	}
+	accept_conn(l, fd, (struct sockaddr *)&ss, len);
 }
 
 static void
@@ -732,15 +941,13 @@ resume_cb(evutil_socket_t fd, short what, void *arg)
  * the socket stays readable and this would fire in a tight loop. Pause.
  */
 static void
-accept_error_cb(struct evconnlistener *lev, void *arg)
+accept_error(struct listener *l)
 {
-	struct listener *l = arg;
 	struct worker *w = l->w;
 	struct timeval t = {0, PAUSE_MS * 1000};
 	static time_t last;
 	time_t t0 = time(NULL);
 
-	(void)lev;
 	/* Once a minute tells the operator; ten times a second floods. */
 	if (t0 - last >= 60) {
 		log_warn("accept on %s: %s; pausing %d ms at a time",
@@ -771,6 +978,7 @@ worker_init(struct worker *w, struct event_base *base, struct gen *g,
 	w->policy.rate_secs = g->conf->rate_secs;
 	/* The connection cap is shared out: each worker takes its part. */
 	w->max_conns = (g->conf->max_conns + nworkers - 1) / nworkers;
+	pool_init(&w->pool, sizeof(struct conn));
 	if ((w->resume = evtimer_new(base, resume_cb, w)) == NULL ||
 	    (w->stats = event_new(base, -1, EV_PERSIST, stats_cb, w)) == NULL ||
 	    event_add(w->stats, &minute) == -1)
@@ -787,11 +995,11 @@ worker_init(struct worker *w, struct event_base *base, struct gen *g,
 		l->gl = &g->ls[i];
 		l->front = g->ls[i].proto == PROTO_GEMINI ? &gemini_front
 		                                          : &gopher_front;
-		l->lev = evconnlistener_new(base, accept_cb, l,
-		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fds[i]);
-		if (l->lev == NULL)
+		l->fd = fds[i];
+		l->ev =
+		    event_new(base, fds[i], EV_READ | EV_PERSIST, accept_cb, l);
+		if (l->ev == NULL || event_add(l->ev, NULL) == -1)
 			return -1;
-		evconnlistener_set_error_cb(l->lev, accept_error_cb);
 		w->nls++;
 	}
 	return 0;
@@ -836,11 +1044,8 @@ worker_stop(struct worker *w, int grace, int drop_idle)
 		return;
 	}
 	w->stopping = 1;
-	for (i = 0; i < w->nls; i++) {
-		if (w->ls[i].lev != NULL)
-			evconnlistener_free(w->ls[i].lev);
-		w->ls[i].lev = NULL;
-	}
+	for (i = 0; i < w->nls; i++)
+		listener_close(&w->ls[i]);
 	for (c = w->conns; drop_idle && c != NULL; c = next) {
 		next = c->next;
 		if (c->state <= C_READ)
@@ -861,9 +1066,9 @@ worker_free(struct worker *w)
 
 	while (w->conns != NULL)
 		conn_free(w->conns);
+	pool_free(&w->pool);
 	for (i = 0; i < w->nls; i++)
-		if (w->ls[i].lev != NULL)
-			evconnlistener_free(w->ls[i].lev);
+		listener_close(&w->ls[i]);
 	free(w->ls);
 	w->ls = NULL;
 	w->nls = 0;

@@ -10,10 +10,12 @@
 #include <sys/time.h>
 
 #include <stddef.h>
+#include <event2/event_struct.h>
 #include <openssl/ssl.h>
 
 #include "conf.h"
 #include "limit.h"
+#include "pool.h"
 #include "status.h"
 
 #define GEMINI_REQ_MAX 1024 /* a Gemini request line, CRLF excluded */
@@ -28,8 +30,8 @@
 
 struct event;
 struct event_base;
-struct evconnlistener;
 struct gen;
+struct node;
 struct gen_listener;
 struct capsule;
 struct conn;
@@ -60,7 +62,8 @@ extern const struct front gemini_front;
 extern const struct front gopher_front;
 
 struct listener {
-	struct evconnlistener *lev;
+	struct event *ev; /* readable: a client to accept; NULL: closed */
+	int fd;
 	struct worker *w;
 	const struct gen_listener *gl;
 	const struct front *front;
@@ -83,6 +86,8 @@ struct worker {
 	struct event *stats; /* the bounded-rate summary of dropped errors */
 	struct conn *conns;  /* every open connection, newest first */
 	size_t nconns;
+	size_t peak;      /* connections at most since memory was trimmed */
+	struct pool pool; /* of struct conn */
 	int paused;
 	int stopping;
 	/* Edge errors (failed handshakes, timeouts), logged at a bounded rate.
@@ -92,6 +97,11 @@ struct worker {
 	unsigned capped, denied, busy;
 };
 
+/*
+ * One client. Idle connections are many: everything per request (the
+ * line being read, a reply made for it, its log path, a file's buffer)
+ * is allocated when it is needed and only as long as it is.
+ */
 struct conn {
 	struct conn *prev;
 	struct conn *next;
@@ -100,27 +110,35 @@ struct conn {
 	const struct front *front;
 	struct gen *gen;           /* holds the reply bytes alive */
 	const struct capsule *cap; /* Gemini: chosen by SNI; Gopher: fixed */
-	struct event *ev;
+	struct event ev;           /* persistent while it waits for one thing */
 	SSL *ssl;
 	int fd;
-	int state;
+	short state;
+	short waiting;           /* the events ev is registered for */
 	struct timeval deadline; /* handshake + request line; then the reply */
 	struct sockaddr_storage peer;  /* the client: from PROXY, or TCP's */
-	struct sockaddr_storage local; /* the address the client reached */
-	struct limit_ref lref;         /* its count in the shared table */
-	int busy;                      /* over max-conns: answer "busy" */
-	char ip[64];
-	char req[REQ_MAX + 3];
+	struct sockaddr_storage local; /* conn_local(): asked when needed */
+	int local_known;
+	struct limit_ref lref; /* its count in the shared table */
+	int busy;              /* over max-conns: answer "busy" */
+	int eof;               /* the client half-closed after sending bytes */
+	char *req; /* a request line that came in parts, or a PROXY header */
 	size_t reqlen;
 	size_t got; /* bytes the client sent at all */
-	int eof;    /* the client half-closed after sending bytes */
 	const char *out;
 	char *own; /* a reply made for this request, freed with it */
 	size_t outlen;
 	size_t outoff;
 	enum status status;
-	char logpath[REQ_MAX + 1];
-	char small[META_MAX + 256]; /* short replies are built here */
+	char *logpath; /* NULL: "-" */
+	/* A big file streamed from its descriptor after out, by offset. */
+	const struct node *file;
+	off_t foff;
+	off_t fend;
+	char *fbuf; /* TLS: one read of it, until SSL_write took it all */
+	size_t fbuflen;
+	size_t fbufoff;
+	char ip[56]; /* formatted for the log, as log-ip says */
 };
 
 /* A worker serving gen on the sockets fds[i] of gen's listeners. */
@@ -136,8 +154,15 @@ void conn_replyf(struct conn *, enum status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Takes a malloc'd reply; NULL after a failed allocation is answered. */
 void conn_reply_own(struct conn *, enum status, char *data, size_t len);
+/* head (may be empty), then the node's file from its descriptor. */
+void conn_reply_file(struct conn *, enum status, const char *head, size_t len,
+    const struct node *);
 void conn_set_logpath(struct conn *, const char *);
+/* The address the client connected to (asked of the kernel once). */
+const struct sockaddr_storage *conn_local(struct conn *);
 /* The port the client connected to. */
-unsigned conn_local_port(const struct conn *);
+unsigned conn_local_port(struct conn *);
+/* Room for a short reply made by conn_replyf. */
+#define CONN_SMALL (META_MAX + 256)
 
 #endif

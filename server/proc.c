@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <malloc.h>
 #include <limits.h>
@@ -150,6 +151,8 @@ bind_one(const struct listen_spec *spec, unsigned port, int reuseport, int *out)
 	    (ss.ss_family == AF_INET6 &&
 	        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ==
 	            -1) ||
+	    /* Accepted sockets inherit it (Linux): one call, not one each. */
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1 ||
 	    bind(fd, (struct sockaddr *)&ss, spec->sslen) == -1 ||
 	    (out != NULL && listen(fd, 511) == -1)) {
 		int e = errno;
@@ -293,10 +296,11 @@ sock_sweep(struct parent *p)
  * the cap, not EMFILE, is what limits us; shrink the cap if we cannot.
  */
 static void
-fit_fd_limit(struct conf *c)
+fit_fd_limit(struct conf *c, size_t files)
 {
 	struct rlimit rl;
-	rlim_t want = (rlim_t)c->max_conns + FD_SPARE;
+	/* Big files stay open: twice while a reload holds two generations. */
+	rlim_t want = (rlim_t)c->max_conns + FD_SPARE + 2 * (rlim_t)files;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return;
@@ -307,8 +311,9 @@ fit_fd_limit(struct conf *c)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want &&
-	    rl.rlim_cur > FD_SPARE * 2) {
-		c->max_conns = (size_t)(rl.rlim_cur - FD_SPARE);
+	    rl.rlim_cur > FD_SPARE * 2 + 2 * (rlim_t)files) {
+		c->max_conns =
+		    (size_t)(rl.rlim_cur - FD_SPARE - 2 * (rlim_t)files);
 		log_warn("open-file limit %llu: at most %zu connections",
 		    (unsigned long long)rl.rlim_cur, c->max_conns);
 	}
@@ -375,9 +380,11 @@ build(struct parent *p, int fake)
 	/* -n goes on, to name the problems of the content too. */
 	if ((c->errors > 0 && !fake) || pick_user(&p->ra_new, c, &go) == -1)
 		goto err;
-	fit_fd_limit(c);
+	/* Room for the files kept open is known only once they are. */
+	fit_fd_limit(c, 0);
 	if ((g = gen_build(c, &go)) == NULL)
 		goto err;
+	fit_fd_limit(c, gen_files(g));
 	return g;
 err:
 	conf_free(c);
@@ -631,9 +638,11 @@ announce(const struct parent *p)
 	for (i = 0; i < g->ncaps; i++) {
 		cap = &g->caps[i];
 		v6 = strchr(cap->cc->name, ':') != NULL; /* [::1] in a URL */
-		log_warn("capsule %s: serving %s (%zu paths, %zu KiB)%s",
+		log_warn("capsule %s: serving %s (%zu paths, %zu KiB in "
+		         "memory, %zu files of %llu KiB from disk)%s",
 		    cap->cc->uname, cap->cc->root, cap->snap->n,
-		    (cap->snap->bytes + 1023) / 1024,
+		    (cap->snap->bytes + 1023) / 1024, cap->snap->files,
+		    (cap->snap->file_bytes + 1023) / 1024,
 		    cap->snap->search ? "" : ", search off");
 		if (cap->snap->search != NULL) {
 			search_stats(cap->snap->search, &ss);

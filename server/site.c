@@ -144,6 +144,16 @@ add_listing(
 		uri_encode_path(&g, name);
 		buf_printf(&g, " %s\n", name);
 	}
+	/* Symlinked folders: listed here, leading to where they are. */
+	for (j = 0; j < s->nlinks; j++) {
+		name = s->links[j].path + dlen;
+		if (strncmp(s->links[j].path, dir, dlen) != 0 ||
+		    strchr(name, '/')[1] != '\0')
+			continue;
+		buf_addstr(&g, "=> ");
+		uri_encode_path(&g, s->links[j].target);
+		buf_printf(&g, " %s\n", name);
+	}
 	if (g.oom)
 		return -1;
 	rc = tree_set_reply(&s->nodes[i], "text/gemini", lang, g.data, g.len);

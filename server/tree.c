@@ -45,6 +45,18 @@ struct loader {
 static int walk(struct loader *, const char *fsdir, const char *vdir,
     const struct stat *, int);
 
+/* More paths than max-paths: the load fails and says so. */
+static int
+too_many(struct loader *l)
+{
+	if (l->o->max_paths == 0 || l->s->n < l->o->max_paths)
+		return 0;
+	snprintf(l->err, l->errsz,
+	    "%s: more than %zu paths (max-paths): not loaded", l->o->root,
+	    l->o->max_paths);
+	return 1;
+}
+
 struct node *
 tree_add(struct snapshot *s, const char *path)
 {
@@ -113,6 +125,72 @@ tree_lookup(const struct snapshot *s, const char *path)
 	struct node key = {.path = (char *)(uintptr_t)path};
 
 	return bsearch(&key, s->nodes, s->n, sizeof(*s->nodes), node_cmp);
+}
+
+static int
+link_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct tree_link *)a)->path,
+	    ((const struct tree_link *)b)->path);
+}
+
+static int
+link_once(const struct snapshot *s, const char *path, char *out, size_t outsz)
+{
+	char pre[PATH_MAX];
+	struct tree_link key = {.path = pre}, *k;
+	size_t n = strlen(path), t;
+
+	if (s->nlinks == 0 || n >= sizeof(pre))
+		return 0;
+	memcpy(pre, path, n + 1);
+	/* "/a/link" is the folder "/a/link/" too. */
+	if (n > 0 && pre[n - 1] != '/' && n + 1 < sizeof(pre)) {
+		pre[n] = '/';
+		pre[n + 1] = '\0';
+		n++;
+	}
+	/* The longest prefix that ends with '/' and is a link. */
+	for (; n > 1; n--) {
+		if (pre[n - 1] != '/')
+			continue;
+		pre[n] = '\0';
+		k = bsearch(
+		    &key, s->links, s->nlinks, sizeof(*s->links), link_cmp);
+		if (k == NULL)
+			continue;
+		t = strlen(k->target);
+		if (n > strlen(path)) /* the folder without its '/' */
+			n = strlen(path);
+		if (t + strlen(path + n) + 1 > outsz)
+			return 0;
+		memcpy(out, k->target, t);
+		memcpy(out + t, path + n, strlen(path + n) + 1);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The real path is free of links up to where the rest of the request
+ * begins, so each rewrite consumes at least one more segment of it.
+ */
+int
+tree_link(const struct snapshot *s, const char *path, char *out, size_t outsz)
+{
+	char tmp[PATH_MAX];
+	int i;
+
+	if (!link_once(s, path, out, outsz))
+		return 0;
+	for (i = 0; i < MAX_DEPTH * 4; i++) {
+		if (strlen(out) >= sizeof(tmp))
+			return 0;
+		memcpy(tmp, out, strlen(out) + 1);
+		if (!link_once(s, tmp, out, outsz))
+			return 1;
+	}
+	return 0;
 }
 
 const struct node *
@@ -331,6 +409,56 @@ legacy_text(struct node *n, const char *data, size_t len)
 	return n->utf8 != NULL ? 0 : -1;
 }
 
+/*
+ * Served byte for byte in every view: no charset named or converted, no
+ * Gopher rendering. Text is converted for legacy Gopher readers, and XML
+ * re-declared; both stay in memory.
+ */
+static int
+byte_for_byte(const char *mime)
+{
+	size_t n = strlen(mime);
+
+	if (mime_is_text(mime) || strcmp(mime, "application/xml") == 0)
+		return 0;
+	return !(n > 4 && strcmp(mime + n - 4, "+xml") == 0);
+}
+
+/*
+ * A big file stays on disk: the descriptor opened here (in the parent)
+ * is inherited by the sandboxed workers, which read it by offset only
+ * (pread, sendfile's offset), as they share its file position.
+ */
+static int
+keep_on_disk(struct loader *l, const char *fspath, const char *vpath,
+    const char *mime, int fd, off_t size)
+{
+	char head[4];
+	struct node *n;
+	ssize_t got;
+
+	if ((got = pread(fd, head, sizeof(head), 0)) == -1)
+		goto err;
+	if (is_program(head, (size_t)got)) {
+		skip_program(
+		    l, fspath, head[0] == '#' ? "a script" : "a binary");
+		close(fd);
+		return 0;
+	}
+	if ((n = tree_add(l->s, vpath)) == NULL ||
+	    tree_set_reply(n, mime, NULL, "", 0) == -1)
+		goto err;
+	n->ondisk = 1;
+	n->fd = fd;
+	n->size = size;
+	l->s->files++;
+	l->s->file_bytes += (unsigned long long)size;
+	return 0;
+err:
+	close(fd);
+	return -1;
+}
+
 static int
 load_file(struct loader *l, const char *fspath, const char *vpath)
 {
@@ -343,18 +471,45 @@ load_file(struct loader *l, const char *fspath, const char *vpath)
 	size_t len;
 	int fd = -1, rc = -1;
 
+	if (too_many(l))
+		return -1;
 	/* O_NONBLOCK: a FIFO swapped in after stat() must not hang us. */
-	if ((fd = open(fspath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
+	if ((fd = open(fspath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		if (errno == EMFILE || errno == ENFILE) {
+			snprintf(l->err, l->errsz,
+			    "%s: out of file descriptors for files over "
+			    "memory-file-max (%zu kept open): raise the "
+			    "open-file limit or memory-file-max",
+			    fspath, l->s->files);
+			return -1;
+		}
 		return skip_or_fail(l, "open", fspath);
+	}
 	/* What was opened decides, not what an earlier stat() saw. */
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return 0;
 	}
 	len = (size_t)st.st_size;
+	rule = tree_type_rule(l->o, vpath);
+	mime = rule != NULL ? rule->mime : mime_from_name(vpath);
+	lang = rule != NULL && rule->lang != NULL ? rule->lang
+	                                          : tree_lang(l->o, vpath);
+	if (rule == NULL && l->o->list && mime_no_extension(vpath))
+		log_warn("%s: no extension: served as %s (give it a type in "
+		         "[types])",
+		    fspath, MIME_DEFAULT);
+	if (l->o->ondisk && len > l->o->memory_file_max &&
+	    byte_for_byte(mime)) {
+		if (keep_on_disk(l, fspath, vpath, mime, fd, st.st_size) == 0)
+			return 0;
+		fd = -1; /* the node holds it now, or it was closed */
+		goto err;
+	}
 	if (len > l->o->max_file) {
-		log_warn("%s: skipped: larger than %zu bytes", fspath,
-		    l->o->max_file);
+		log_warn("%s: skipped: larger than %zu bytes%s", fspath,
+		    l->o->max_file,
+		    l->o->ondisk ? " (text and XML are held in memory)" : "");
 		close(fd);
 		return 0;
 	}
@@ -368,14 +523,6 @@ load_file(struct loader *l, const char *fspath, const char *vpath)
 		rc = 0;
 		goto err;
 	}
-	rule = tree_type_rule(l->o, vpath);
-	mime = rule != NULL ? rule->mime : mime_from_name(vpath);
-	lang = rule != NULL && rule->lang != NULL ? rule->lang
-	                                          : tree_lang(l->o, vpath);
-	if (rule == NULL && l->o->list && mime_no_extension(vpath))
-		log_warn("%s: no extension: served as %s (give it a type in "
-		         "[types])",
-		    fspath, MIME_DEFAULT);
 	if ((n = tree_add(l->s, vpath)) == NULL)
 		goto err;
 	if (mime_is_text(mime) && legacy_text(n, data, len) == -1)
@@ -387,7 +534,8 @@ err:
 	if (rc == -1)
 		fail(l, "read", fspath);
 	free(data);
-	close(fd);
+	if (fd != -1)
+		close(fd);
 	return rc;
 }
 
@@ -397,9 +545,9 @@ err:
  * When not, *why says which, so the operator knows what to fix.
  */
 static int
-inside_root(struct loader *l, const char *fspath, const char **why)
+inside_root(struct loader *l, const char *fspath, const char **why,
+    char real[PATH_MAX], size_t *rootlen)
 {
-	char real[PATH_MAX];
 	size_t n = strlen(l->root);
 
 	if (strcmp(l->root, "/") == 0)
@@ -419,7 +567,40 @@ inside_root(struct loader *l, const char *fspath, const char **why)
 	if (real[n] != '\0' && real[n] != '/')
 		return 0;
 	*why = "symlink leads to a hidden name";
+	*rootlen = n;
 	return strstr(real + n, "/.") == NULL;
+}
+
+/*
+ * A symlink to a folder is not walked again: the folder is loaded once,
+ * at its real path, and the link's path points there (Gemini redirects,
+ * Gopher serves the real folder). Links can then never multiply a tree.
+ */
+static int
+add_link(struct loader *l, const char *vpath, const char *real)
+{
+	struct snapshot *s = l->s;
+	struct tree_link *k;
+	char target[PATH_MAX];
+
+	if ((size_t)snprintf(target, sizeof(target), "%s%s", real,
+	        real[0] != '\0' ? "/" : "") >= sizeof(target))
+		return 0;
+	if (target[0] == '\0')
+		memcpy(target, "/", 2);
+	if (too_many(l))
+		return -1;
+	if ((k = reallocarray(s->links, s->nlinks + 1, sizeof(*k))) == NULL)
+		return fail(l, "out of memory", vpath);
+	s->links = k;
+	k = &s->links[s->nlinks];
+	if ((k->path = strdup(vpath)) == NULL ||
+	    (k->target = strdup(target)) == NULL) {
+		free(k->path);
+		return fail(l, "out of memory", vpath);
+	}
+	s->nlinks++;
+	return 0;
 }
 
 /* Names must be printable UTF-8: they become paths, labels and selectors. */
@@ -449,9 +630,11 @@ static int
 load_entry(struct loader *l, const char *fsdir, const char *vdir,
     const char *name, int depth)
 {
-	char fspath[PATH_MAX], vpath[PATH_MAX];
+	char fspath[PATH_MAX], vpath[PATH_MAX], real[PATH_MAX];
 	struct stat st;
 	const char *why;
+	size_t rootlen = 0;
+	int link = 0;
 
 	if ((size_t)snprintf(fspath, sizeof(fspath), "%s/%s", fsdir, name) >=
 	    sizeof(fspath))
@@ -460,12 +643,13 @@ load_entry(struct loader *l, const char *fsdir, const char *vdir,
 	if (lstat(fspath, &st) == -1)
 		return errno == EACCES ? skip_or_fail(l, "lstat", fspath) : 0;
 	if (S_ISLNK(st.st_mode)) {
-		if (!inside_root(l, fspath, &why)) {
+		if (!inside_root(l, fspath, &why, real, &rootlen)) {
 			log_warn("%s: skipped: %s", fspath, why);
 			return 0;
 		}
 		if (stat(fspath, &st) == -1)
 			return 0;
+		link = 1;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		if (strcmp(name, "cgi-bin") == 0) {
@@ -475,6 +659,8 @@ load_entry(struct loader *l, const char *fsdir, const char *vdir,
 		if ((size_t)snprintf(vpath, sizeof(vpath), "%s%s/", vdir,
 		        name) >= sizeof(vpath))
 			return too_long(fsdir, name);
+		if (link)
+			return add_link(l, vpath, real + rootlen);
 		return walk(l, fspath, vpath, &st, depth + 1);
 	}
 	if (!S_ISREG(st.st_mode))
@@ -516,6 +702,10 @@ walk(struct loader *l, const char *fsdir, const char *vdir,
 			return -1;
 		}
 		return skip_or_fail(l, "opendir", fsdir);
+	}
+	if (too_many(l)) {
+		closedir(d);
+		return -1;
 	}
 	if ((n = tree_add(l->s, vdir)) == NULL) {
 		closedir(d);
@@ -599,6 +789,8 @@ tree_load(const struct tree_opts *o, char *err, size_t errsz)
 		         "cgi-bin folders; kapsula -n lists them)",
 		    o->root, l.s->programs, l.s->programs == 1 ? "" : "s");
 	tree_sort(l.s);
+	if (l.s->nlinks > 0)
+		qsort(l.s->links, l.s->nlinks, sizeof(*l.s->links), link_cmp);
 	warn_long_paths(l.s, o);
 	/* Before the derived pages: feeds and listings are not searched. */
 	if (o->search && (l.s->search = search_build(l.s, o->lang)) == NULL) {
@@ -639,6 +831,8 @@ snapshot_unref(struct snapshot *s)
 		free(s->nodes[i].path);
 		if (s->nodes[i].alias)
 			continue;
+		if (s->nodes[i].ondisk)
+			close(s->nodes[i].fd);
 		free(s->nodes[i].charset);
 		free(s->nodes[i].utf8);
 		free(s->nodes[i].reply);
@@ -647,5 +841,10 @@ snapshot_unref(struct snapshot *s)
 		free(s->nodes[i].gopher);
 	}
 	free(s->nodes);
+	for (i = 0; i < s->nlinks; i++) {
+		free(s->links[i].path);
+		free(s->links[i].target);
+	}
+	free(s->links);
 	free(s);
 }

@@ -5,6 +5,8 @@
 #ifndef KAPSULA_TREE_H
 #define KAPSULA_TREE_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 struct type_rule;
@@ -28,6 +30,11 @@ struct tree_opts {
 	const char *lang;   /* of pages outside a language folder, or NULL */
 	const char *author; /* of the feeds, or NULL */
 	size_t max_file;    /* larger files are skipped, with a warning */
+	/* With ondisk, larger files served byte for byte stay on disk,
+	   opened; without, every file is read into memory. */
+	int ondisk;
+	size_t memory_file_max;
+	size_t max_paths;              /* more is a load error (0: no limit) */
 	const struct type_rule *types; /* [types NAME]: path globs → type */
 	size_t ntypes;
 	int list;   /* -n: name each skipped program and untyped file */
@@ -55,6 +62,17 @@ struct node {
 	char *utf8;           /* that text converted to UTF-8, for Gopher and
 	                         rendering; NULL when the body is UTF-8 already */
 	size_t utf8_len;
+	/* A big file left on disk: the body is read from fd at request
+	   time, by offset (reply holds the Gemini header alone). */
+	int ondisk;
+	int fd;
+	off_t size;
+};
+
+/* A folder reached by a symlink: it is loaded once, at its real path. */
+struct tree_link {
+	char *path;   /* "/a/link/" */
+	char *target; /* "/b/real/" */
 };
 
 struct snapshot {
@@ -65,6 +83,10 @@ struct snapshot {
 	size_t cap;
 	size_t nviews;
 	size_t bytes; /* memory held by replies, for the start-up line */
+	size_t files; /* big files left on disk, each an open descriptor */
+	unsigned long long file_bytes;
+	struct tree_link *links; /* sorted by path */
+	size_t nlinks;
 	struct search *search; /* NULL when search is off */
 	/* The root index's languages when there are several language
 	   folders ("en,ru"); else empty. */
@@ -73,6 +95,11 @@ struct snapshot {
 
 struct snapshot *tree_load(const struct tree_opts *, char *err, size_t);
 const struct node *tree_lookup(const struct snapshot *, const char *path);
+/*
+ * A path under a symlinked folder, rewritten to the folder's real path
+ * into out ("/a/link/x.gmi" → "/b/real/x.gmi"); 0 when it is under none.
+ */
+int tree_link(const struct snapshot *, const char *path, char *out, size_t);
 /* The folder a path names when it is given without its final '/'. */
 const struct node *tree_folder(const struct snapshot *, const char *path);
 /* The Gopher bytes for a node in one view: its menu, or the body (in

@@ -88,6 +88,7 @@ fz_capsule(void)
 static void
 fz_front(const struct front *f, const uint8_t *data, size_t size, int eof)
 {
+	static char req[REQ_MAX + 3];
 	struct conn *c;
 	long len;
 
@@ -98,18 +99,20 @@ fz_front(const struct front *f, const uint8_t *data, size_t size, int eof)
 	c->front = f;
 	c->local.ss_family = AF_INET;
 	((struct sockaddr_in *)&c->local)->sin_addr.s_addr = htonl(0x7f000001);
-	c->reqlen = size < sizeof(c->req) - 1 ? size : sizeof(c->req) - 1;
-	memcpy(c->req, data, c->reqlen);
-	c->req[c->reqlen] = '\0';
-	len = f->frame(c->req, c->reqlen, eof);
+	c->local_known = 1;
+	c->reqlen = size < sizeof(req) - 1 ? size : sizeof(req) - 1;
+	memcpy(req, data, c->reqlen);
+	req[c->reqlen] = '\0';
+	len = f->frame(req, c->reqlen, eof);
 	if (len >= 0) {
 		if ((size_t)len > c->reqlen)
 			abort(); /* a frame longer than the bytes */
-		f->handle(c, c->req, (size_t)len);
+		f->handle(c, req, (size_t)len);
 		if (c->outlen > 0 && c->out == NULL)
 			abort();
 	}
 	free(c->own);
+	free(c->logpath);
 	free(c);
 }
 

@@ -266,7 +266,27 @@ test_symlink_warnings(void)
 	    realroot, "misc/visible.txt", "symlink leads to a hidden name"));
 	CHECK(warned(
 	    realroot, "misc/dangling.gmi", "symlink target does not exist"));
-	CHECK(warned(realroot, "misc/up1", "symlink loop"));
+}
+
+/*
+ * A symlinked folder is loaded once, at its real path: the link's paths
+ * are rewritten there, so links (even a loop) never multiply the tree.
+ */
+static void
+test_symlinked_folder(void)
+{
+	char out[256];
+
+	CHECK(tree_lookup(snap, "/misc/up1/") == NULL);
+	CHECK(tree_link(snap, "/misc/up1/", out, sizeof(out)) == 1);
+	CHECK_STR(out, "/");
+	CHECK(tree_link(snap, "/misc/up1", out, sizeof(out)) == 1);
+	CHECK_STR(out, "/");
+	CHECK(tree_link(snap, "/misc/up1/misc/up1/en/index.gmi", out,
+	          sizeof(out)) == 1);
+	CHECK_STR(out, "/en/index.gmi");
+	CHECK(tree_link(snap, "/misc/a.bin", out, sizeof(out)) == 0);
+	CHECK(tree_link(snap, "/misc/up1x", out, sizeof(out)) == 0);
 }
 
 static void
@@ -660,6 +680,7 @@ main(void)
 	RUN(test_folders);
 	RUN(test_never_loaded);
 	RUN(test_symlink_warnings);
+	RUN(test_symlinked_folder);
 	RUN(test_text_versions);
 	RUN(test_feeds);
 	RUN(test_legacy_charsets);
