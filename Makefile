@@ -108,7 +108,7 @@ $(BUILD)/bench-search: bench/search.c $(LIBOBJS)
 	    $(LIBOBJS) $(KLIBS)
 
 bench:
-	@sh contrib/deps.sh check
+	@sh contrib/deps.sh bench
 	@$(MAKE) --no-print-directory all $(BUILD)/bench-search
 	@sh bench/run.sh $(BUILD)/kapsula $(BUILD)/bench-search
 
