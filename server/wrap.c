@@ -72,8 +72,23 @@ cluster_end(const char *gb, size_t i, size_t end)
 static size_t
 cluster_width(const char *s, size_t a, size_t b)
 {
+	const unsigned char *u = (const unsigned char *)s + a;
+	unsigned cp;
 	int w;
 
+	/*
+	 * Most clusters are one ASCII or one Latin or Cyrillic letter, each
+	 * a column: u8_width's table lookups were most of a big tree's load.
+	 */
+	if (b - a == 1 && u[0] < 0x80)
+		return u[0] >= 0x20 && u[0] != 0x7f;
+	if (b - a == 2 && (u[0] & 0xe0) == 0xc0) {
+		cp = ((unsigned)(u[0] & 0x1f) << 6) | (u[1] & 0x3f);
+		if ((cp >= 0xc0 && cp <= 0x24f) ||
+		    (cp >= 0x400 && cp <= 0x482) ||
+		    (cp >= 0x48a && cp <= 0x52f))
+			return 1;
+	}
 	w = u8_width((const uint8_t *)s + a, b - a, "UTF-8");
 	if (w < 0)
 		return 0;
