@@ -317,7 +317,7 @@ conn_parse(struct conn *c, const char *req)
 	else if (c->w->limits != NULL &&
 	         (wait = limit_take(
 	              c->w->limits, &c->w->policy, &c->lref, now_us())) > 0)
-		c->front->slow_down(c, c->req, (size_t)len, wait);
+		c->front->slow_down(c, req, (size_t)len, wait);
 	else
 		c->front->handle(c, req, (size_t)len);
 	set_write_deadline(c);
