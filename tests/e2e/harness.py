@@ -326,6 +326,69 @@ class Server:
         self.stop()
 
 
+# ---------------------------------------------------------------- shared
+
+
+def poll(fn, timeout, step=0.05):
+    """fn()'s first true value within timeout seconds, else its last."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(step)
+
+
+def connect_from(port, src="127.0.0.1", timeout=5, host="127.0.0.1"):
+    """A TCP connection to host:port from the loopback address src (the
+    limits count per client address: 127.0.0.2 is another client)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.bind((src, 0))
+    s.connect((host, port))
+    return s
+
+
+def recv_all(s, timeout=5):
+    """Bytes until the peer closes, resets, or timeout seconds pass."""
+    out = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        s.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            d = s.recv(65536)
+        except (socket.timeout, OSError, ssl.SSLError):
+            break
+        if not d:
+            break
+        out += d
+    return out
+
+
+class ConfServer(Server):
+    """kapsula -c FILE; listeners are learnt from its start-up lines."""
+
+    def __init__(self, conf, workdir, nlisten):
+        Server.__init__(self, "-", "-", [], workdir=workdir)
+        self.argv = [KAPSULA, "-c", conf]
+        self.nlisten = nlisten
+
+    def _wait_ready(self):
+        deadline = time.monotonic() + START_TIMEOUT
+        while len(self.bound_ports()) < self.nlisten:
+            if self.proc.poll() is not None:
+                raise ServerError("exited %d at start: %s" % (
+                    self.proc.returncode, self.stderr_tail(600)))
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ServerError("no start-up lines: %s" %
+                                  self.stderr_tail(600))
+            time.sleep(0.02)
+
+    def ports(self, proto):
+        return [p for pr, _, p in self.bound_ports() if pr == proto]
+
+
 class Ctx:
     """What a suite's setup hands to each of its tests."""
 

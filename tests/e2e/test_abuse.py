@@ -29,6 +29,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness as h  # noqa: E402
 from harness import check, test  # noqa: E402
+from harness import connect_from as conn  # noqa: E402
+from harness import poll, recv_all  # noqa: E402
 
 HOST = "127.0.0.1"
 
@@ -83,38 +85,7 @@ def serve(c, extra, gemini=True, gopher=True, timeout=5, root=None):
     return srv.start()
 
 
-def poll(fn, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(step)
 
-
-def conn(port, src=HOST, timeout=5):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.bind((src, 0))
-    s.connect((HOST, port))
-    return s
-
-
-def recv_all(s, timeout=5):
-    out = b""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        s.settimeout(max(0.01, deadline - time.monotonic()))
-        try:
-            d = s.recv(65536)
-        except socket.timeout:
-            break
-        except (ConnectionResetError, ssl.SSLError):
-            break
-        if not d:
-            break
-        out += d
-    return out
 
 
 def gem(port, path="/", src=HOST, header=b"", timeout=5):

@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness as h  # noqa: E402
 from harness import check, test  # noqa: E402
+from harness import ConfServer, poll  # noqa: E402
 
 HOST = "127.0.0.1"
 
@@ -61,29 +62,6 @@ def capsule(base, title, extra=()):
         write(os.path.join(base, rel), data)
     return base
 
-
-class ConfServer(h.Server):
-    """kapsula -c FILE; listeners are learnt from its start-up lines."""
-
-    def __init__(self, conf, workdir, nlisten):
-        h.Server.__init__(self, "-", "-", [], workdir=workdir)
-        self.argv = [h.KAPSULA, "-c", conf]
-        self.nlisten = nlisten
-
-    def _wait_ready(self):
-        deadline = time.monotonic() + h.START_TIMEOUT
-        while len(self.bound_ports()) < self.nlisten:
-            if self.proc.poll() is not None:
-                raise h.ServerError("exited %d at start: %s" % (
-                    self.proc.returncode, self.stderr_tail(600)))
-            if time.monotonic() > deadline:
-                self.stop()
-                raise h.ServerError("no start-up lines: %s" %
-                                    self.stderr_tail(600))
-            time.sleep(0.02)
-
-    def ports(self, proto):
-        return [p for pr, _, p in self.bound_ports() if pr == proto]
 
 
 def two_capsules(c, name, extra_server="", extra_a="", extra_b=""):
@@ -129,14 +107,6 @@ def start(c, conf, name, nlisten):
 def cert_of(reply):
     return h.fingerprint(reply.cert_der)
 
-
-def poll(fn, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(step)
 
 
 def workers(pid):

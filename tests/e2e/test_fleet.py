@@ -27,6 +27,8 @@ sys.path.insert(0, HERE)
 
 import harness as h  # noqa: E402
 from harness import check, test  # noqa: E402
+from harness import connect_from as conn  # noqa: E402
+from harness import poll, recv_all  # noqa: E402
 
 HOST = "127.0.0.1"
 EXAMPLE = os.path.join(HERE, "..", "..", "contrib", "haproxy.cfg")
@@ -40,14 +42,6 @@ def write(path, data, mode=0o644):
         f.write(data)
     os.chmod(path, mode)
 
-
-def poll(fn, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(step)
 
 
 def new_key():
@@ -199,27 +193,6 @@ def need(f):
         h.skip("haproxy is not installed (apt-get install haproxy)")
 
 
-def conn(port, src):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(5)
-    s.bind((src, 0))
-    s.connect((HOST, port))
-    return s
-
-
-def recv_all(s, timeout=5):
-    out = b""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        s.settimeout(max(0.01, deadline - time.monotonic()))
-        try:
-            d = s.recv(65536)
-        except (socket.timeout, OSError):
-            break
-        if not d:
-            break
-        out += d
-    return out
 
 
 def gem(f, path, src):

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gopherlib as gl  # noqa: E402
 import harness as h  # noqa: E402
 from harness import check, test  # noqa: E402
+from harness import ConfServer  # noqa: E402
 
 NAME = "real.test"
 GOPHER_PORT = 7070  # what menus advertise; the listener binds port 0
@@ -110,29 +110,6 @@ gopher-port = {gp}
 """.format(base=base, root=root, n=NAME, gp=GOPHER_PORT, extra=extra))
     return conf
 
-
-class ConfServer(h.Server):
-    """kapsula -c FILE; listeners are learnt from its start-up lines."""
-
-    def __init__(self, conf, workdir, nlisten):
-        h.Server.__init__(self, "-", "-", [], workdir=workdir)
-        self.argv = [h.KAPSULA, "-c", conf]
-        self.nlisten = nlisten
-
-    def _wait_ready(self):
-        deadline = time.monotonic() + h.START_TIMEOUT
-        while len(self.bound_ports()) < self.nlisten:
-            if self.proc.poll() is not None:
-                raise h.ServerError("exited %d at start: %s" % (
-                    self.proc.returncode, self.stderr_tail(600)))
-            if time.monotonic() > deadline:
-                self.stop()
-                raise h.ServerError("no start-up lines: %s" %
-                                    self.stderr_tail(600))
-            time.sleep(0.02)
-
-    def ports(self, proto):
-        return [p for pr, _, p in self.bound_ports() if pr == proto]
 
 
 class Ctx:
