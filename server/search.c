@@ -46,6 +46,29 @@ enum { CLASS_EN = 'e', CLASS_RU = 'r', CLASS_OTHER = 'x' };
 struct search_norm {
 	struct sb_stemmer *en;
 	struct sb_stemmer *ru;
+	struct memo *memo; /* while indexing: NULL otherwise */
+};
+
+/*
+ * Folding and stemming were half of indexing a big tree, yet words follow
+ * Zipf's law: most are ones seen a moment ago. A direct-mapped table of
+ * recent words and their keys answers those; a collision only costs the
+ * folding again, so the result never depends on what the table holds.
+ */
+#define MEMO_SLOTS 16384 /* a power of two; about 1 MB */
+#define MEMO_WORD  31    /* longer words are folded every time */
+#define MEMO_KEY   31
+
+struct memo_slot {
+	unsigned char cls;  /* class plus one: 0 is an empty slot */
+	unsigned char wlen; /* the word as written */
+	signed char klen;   /* its key's length, or -1 for no key */
+	char word[MEMO_WORD];
+	char key[MEMO_KEY + 1];
+};
+
+struct memo {
+	struct memo_slot slot[MEMO_SLOTS];
 };
 
 struct sdoc {
@@ -105,6 +128,7 @@ search_norm_free(struct search_norm *n)
 		return;
 	sb_stemmer_delete(n->en);
 	sb_stemmer_delete(n->ru);
+	free(n->memo);
 	free(n);
 }
 
@@ -294,15 +318,56 @@ may_match(const struct firsts *f, const char *key)
 	return 0;
 }
 
+/* FNV-1a over the word and its class. */
+static size_t
+memo_hash(int cls, const char *s, size_t n)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)cls;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h & (MEMO_SLOTS - 1);
+}
+
+/* The word's folded, stemmed key as emit makes it with w->only NULL. */
+static int
+key_of(struct walk *w, const char *s, size_t n)
+{
+	struct memo_slot *m = NULL;
+	int len;
+
+	if (w->nm->memo != NULL && w->stem && w->only == NULL &&
+	    n <= MEMO_WORD) {
+		m = &w->nm->memo->slot[memo_hash(w->cls, s, n)];
+		if (m->cls == w->cls + 1 && m->wlen == n &&
+		    memcmp(m->word, s, n) == 0) {
+			if (m->klen > 0)
+				memcpy(w->key, m->key, (size_t)m->klen);
+			return m->klen;
+		}
+	}
+	len = fold_word(w->cls, s, n, w->key, sizeof(w->key));
+	if (len > 0 && w->stem &&
+	    (w->only == NULL || may_match(w->only, w->key)))
+		len = stem_word(w->nm, w->cls, w->key, len, sizeof(w->key));
+	if (m != NULL && len <= MEMO_KEY) {
+		m->cls = (unsigned char)(w->cls + 1);
+		m->wlen = (unsigned char)n;
+		m->klen = (signed char)(len < 0 ? -1 : len);
+		memcpy(m->word, s, n);
+		if (len > 0)
+			memcpy(m->key, w->key, (size_t)len);
+	}
+	return len;
+}
+
 static int
 emit(struct walk *w, enum search_kind kind, size_t a, size_t b)
 {
 	int len;
 
-	len = fold_word(w->cls, w->s + a, b - a, w->key, sizeof(w->key));
-	if (len > 0 && w->stem &&
-	    (w->only == NULL || may_match(w->only, w->key)))
-		len = stem_word(w->nm, w->cls, w->key, len, sizeof(w->key));
+	len = key_of(w, w->s + a, b - a);
 	/* Too long to be a word anyone types: no key, but still a word. */
 	if (len <= 0)
 		len = 0;
@@ -748,6 +813,7 @@ search_build(const struct snapshot *s, const char *lang)
 	b.x = x;
 	x->lang = lang;
 	if ((b.norm = search_norm_new()) == NULL ||
+	    (b.norm->memo = calloc(1, sizeof(*b.norm->memo))) == NULL ||
 	    (x->docs = calloc(s->n ? s->n : 1, sizeof(*x->docs))) == NULL)
 		goto err;
 	find_langs(x, s);

@@ -2,6 +2,7 @@
  * wrap.c: widths, cuts and line breaks for terminal text with libunistring:
  * columns are counted per grapheme cluster, never per byte or code point.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unigbrk.h>
@@ -30,6 +31,16 @@ wrap_clean(struct buf *out, const char *s, size_t n, int keep_tabs)
 	int len;
 
 	while (p < end) {
+		/* Runs of printable ASCII go out whole: most text is. */
+		const uint8_t *q = p;
+
+		while (q < end && *q >= 0x20 && *q < 0x7f)
+			q++;
+		if (q > p) {
+			buf_add(out, p, (size_t)(q - p));
+			p = q;
+			continue;
+		}
 		len = u8_mbtouc(&uc, p, (size_t)(end - p));
 		if (uc == 0xfffd)
 			buf_addstr(out, REPLACEMENT); /* also for bad bytes */
@@ -44,16 +55,51 @@ wrap_clean(struct buf *out, const char *s, size_t n, int keep_tabs)
 	return out->oom ? -1 : 0;
 }
 
-/* gb[i] is 1 where a grapheme cluster starts; NULL when out of memory. */
+/*
+ * A code point that is a grapheme cluster by itself whatever its
+ * neighbours (Grapheme_Cluster_Break Other or Control, not Extended
+ * Pictographic) and one column wide: printable ASCII, a TAB, a Latin or
+ * Cyrillic letter. Its length in bytes, or 0 for any other.
+ */
+static size_t
+simple_char(const unsigned char *u, size_t left)
+{
+	unsigned cp;
+
+	if (u[0] < 0x80)
+		return u[0] == '\t' || (u[0] >= 0x20 && u[0] != 0x7f);
+	if (left < 2 || (u[0] & 0xe0) != 0xc0 || (u[1] & 0xc0) != 0x80)
+		return 0;
+	cp = ((unsigned)(u[0] & 0x1f) << 6) | (u[1] & 0x3f);
+	if ((cp >= 0xc0 && cp <= 0x24f) || (cp >= 0x400 && cp <= 0x482) ||
+	    (cp >= 0x48a && cp <= 0x52f))
+		return 2;
+	return 0;
+}
+
+/*
+ * gb[i] is 1 where a grapheme cluster starts; NULL when out of memory.
+ * Text made only of simple characters needs no rules: each is a cluster
+ * (u8_grapheme_breaks was a tenth of a big tree's load).
+ */
 static char *
 grapheme_starts(const char *s, size_t n)
 {
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, k;
 	char *gb;
 
 	if ((gb = calloc(n > 0 ? n : 1, 1)) == NULL)
 		return NULL;
-	if (n > 0)
+	for (i = 0; i < n; i += k) {
+		if ((k = simple_char(u + i, n - i)) == 0)
+			break;
+		gb[i] = 1;
+	}
+	if (i < n) {
+		memset(gb, 0, n);
 		u8_grapheme_breaks((const uint8_t *)s, n, gb);
+	}
 	return gb;
 }
 
@@ -186,6 +232,26 @@ span_width(const char *s, const char *gb, size_t a, size_t b)
 	return w;
 }
 
+/*
+ * col[i]: the columns of s before byte i, where a cluster starts there
+ * (and at n). Between two such bytes a width is a subtraction: the
+ * filler measures each piece several times.
+ */
+static uint32_t *
+columns(const char *s, const char *gb, size_t n)
+{
+	uint32_t *col;
+	size_t a, e;
+
+	if (n >= UINT32_MAX || (col = calloc(n + 1, sizeof(*col))) == NULL)
+		return NULL;
+	for (a = 0; a < n; a = e) {
+		e = cluster_end(gb, a, n);
+		col[e] = col[a] + (uint32_t)cluster_width(s, a, e);
+	}
+	return col;
+}
+
 static size_t
 strip_spaces(const char *s, size_t a, size_t b)
 {
@@ -204,7 +270,18 @@ struct fill {
 	wrap_line_fn fn;
 	void *arg;
 	const char *brk; /* from u8_possible_linebreaks */
+	const uint32_t *col;
+	size_t n;
 };
+
+/* span_width within the text being filled. */
+static size_t
+fill_width(const struct fill *f, size_t a, size_t b)
+{
+	if ((a == 0 || f->gb[a]) && (b == f->n || f->gb[b]) && a <= b)
+		return f->col[b] - f->col[a];
+	return span_width(f->s, f->gb, a, b);
+}
 
 /* Ends the line at byte end; the spaces before it may pass the margin. */
 static int
@@ -213,8 +290,8 @@ flush(struct fill *f, size_t end)
 	size_t e = strip_spaces(f->s, f->start, end);
 	int rc;
 
-	rc = f->fn(f->arg, f->s + f->start, e - f->start,
-	    span_width(f->s, f->gb, f->start, e));
+	rc = f->fn(
+	    f->arg, f->s + f->start, e - f->start, fill_width(f, f->start, e));
 	f->start = end;
 	f->cols = 0;
 	return rc;
@@ -238,7 +315,7 @@ cut_word(struct fill *f, size_t end)
 		if (flush(f, e) == -1)
 			return -1;
 	}
-	f->cols = span_width(f->s, f->gb, f->start, end);
+	f->cols = fill_width(f, f->start, end);
 	return 0;
 }
 
@@ -247,13 +324,13 @@ static int
 add_piece(struct fill *f, size_t a, size_t b)
 {
 	size_t vis = strip_spaces(f->s, a, b);
-	size_t w = span_width(f->s, f->gb, a, vis);
+	size_t w = fill_width(f, a, vis);
 
 	if (f->start < a && f->cols + w > f->max && flush(f, a) == -1)
 		return -1;
 	if (f->start == a && w > f->max)
 		return cut_word(f, b);
-	f->cols += span_width(f->s, f->gb, a, b);
+	f->cols += fill_width(f, a, b);
 	return 0;
 }
 
@@ -281,7 +358,7 @@ add_word(struct fill *f, size_t a, size_t b)
 {
 	size_t vis = strip_spaces(f->s, a, b), x, j;
 
-	if (span_width(f->s, f->gb, a, vis) <= f->max)
+	if (fill_width(f, a, vis) <= f->max)
 		return add_piece(f, a, b);
 	for (x = a, j = a + 1; j <= b; j++) {
 		if (j < b && !(can_break(f->brk, j) && after_hyphen(f->s, j)))
@@ -302,8 +379,9 @@ add_word(struct fill *f, size_t a, size_t b)
 int
 wrap_lines(const char *s, size_t n, size_t cols, wrap_line_fn fn, void *arg)
 {
-	struct fill f = {s, NULL, 0, 0, cols, fn, arg, NULL};
+	struct fill f = {s, NULL, 0, 0, cols, fn, arg, NULL, NULL, n};
 	char *p = NULL, *gb = NULL;
+	uint32_t *col = NULL;
 	size_t a = 0, i;
 	int rc = -1;
 
@@ -311,8 +389,11 @@ wrap_lines(const char *s, size_t n, size_t cols, wrap_line_fn fn, void *arg)
 		return fn(arg, "", 0, 0);
 	if ((p = malloc(n)) == NULL || (gb = grapheme_starts(s, n)) == NULL)
 		goto out;
+	if ((col = columns(s, gb, n)) == NULL)
+		goto out;
 	f.gb = gb;
 	f.brk = p;
+	f.col = col;
 	/* p[i] marks a break before byte i. */
 	u8_possible_linebreaks((const uint8_t *)s, n, "UTF-8", p);
 	for (i = 1; i <= n; i++) {
@@ -326,5 +407,6 @@ wrap_lines(const char *s, size_t n, size_t cols, wrap_line_fn fn, void *arg)
 out:
 	free(p);
 	free(gb);
+	free(col);
 	return rc;
 }
