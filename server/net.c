@@ -30,6 +30,7 @@
 #include "log.h"
 #include "name.h"
 #include "net.h"
+#include "tcpinfo.h"
 #include "proxy.h"
 #include "tree.h"
 
@@ -677,6 +678,25 @@ conn_step(struct conn *c)
 		conn_free(c);
 }
 
+/*
+ * A big reply fills the kernel's send buffer, and the socket is writable
+ * again only once half of it has gone: a steady reader slower than that
+ * half per send-timeout would look stalled. What the client acknowledged
+ * says whether it is still taking bytes; if so, it keeps its slot.
+ */
+static int
+still_taking(struct conn *c)
+{
+	long long acked = tcp_bytes_acked(c->fd);
+
+	if (acked < 0 || acked <= c->acked)
+		return 0;
+	c->acked = acked;
+	set_write_deadline(c);
+	conn_wait(c, EV_WRITE, remaining(&c->deadline));
+	return 1;
+}
+
 static void
 conn_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -698,6 +718,8 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
 				           ? "timed out in the TLS handshake"
 				           : "timed out before a whole "
 				             "request line");
+		} else if (c->state == C_WRITE && still_taking(c)) {
+			return;
 		} else if (c->state == C_WRITE) {
 			edge_error(c, "reply stalled for send-timeout");
 		}
@@ -1009,15 +1031,27 @@ static void
 grace_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
+	struct conn *c, *next;
 
 	(void)fd;
 	(void)what;
-	log_warn("%zu connection(s) still open at the end of the grace "
-	         "time; closing",
+	/*
+	 * After a reload, a big file still streaming to a reader who takes
+	 * it goes on: send-timeout, not the drain limit, decides its end (a
+	 * 1 GiB episode would otherwise break at every content deploy).
+	 */
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		if (!w->draining || c->state != C_WRITE || c->file == NULL)
+			conn_free(c);
+	}
+	if (w->nconns == 0) {
+		event_base_loopexit(w->base, NULL);
+		return;
+	}
+	log_warn("%zu big file(s) still streaming after the drain limit; "
+	         "they go on while their readers take bytes",
 	    w->nconns);
-	while (w->conns != NULL)
-		conn_free(w->conns);
-	event_base_loopexit(w->base, NULL);
 }
 
 /*
@@ -1034,6 +1068,7 @@ worker_stop(struct worker *w, int grace, int drop_idle)
 
 	/* A stop during a drain: the shorter grace wins, idle ones go. */
 	if (w->stopping) {
+		w->draining = 0;
 		for (c = w->conns; drop_idle && c != NULL; c = next) {
 			next = c->next;
 			if (c->state <= C_READ)
@@ -1044,6 +1079,7 @@ worker_stop(struct worker *w, int grace, int drop_idle)
 		return;
 	}
 	w->stopping = 1;
+	w->draining = !drop_idle;
 	for (i = 0; i < w->nls; i++)
 		listener_close(&w->ls[i]);
 	for (c = w->conns; drop_idle && c != NULL; c = next) {

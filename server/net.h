@@ -90,6 +90,7 @@ struct worker {
 	struct pool pool; /* of struct conn */
 	int paused;
 	int stopping;
+	int draining; /* stopping for a reload, not for good */
 	/* Edge errors (failed handshakes, timeouts), logged at a bounded rate.
 	 */
 	unsigned logged, dropped, silent;
@@ -135,7 +136,8 @@ struct conn {
 	const struct node *file;
 	off_t foff;
 	off_t fend;
-	char *fbuf; /* TLS: one read of it, until SSL_write took it all */
+	long long acked; /* bytes the client had acknowledged at the deadline */
+	char *fbuf;      /* TLS: one read of it, until SSL_write took it all */
 	size_t fbuflen;
 	size_t fbufoff;
 	char ip[56]; /* formatted for the log, as log-ip says */

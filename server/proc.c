@@ -310,12 +310,32 @@ fit_fd_limit(struct conf *c, size_t files)
 		                  : rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want &&
-	    rl.rlim_cur > FD_SPARE * 2 + 2 * (rlim_t)files) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_cur > FD_SPARE * 2 + 2 * (rlim_t)files) {
 		c->max_conns =
 		    (size_t)(rl.rlim_cur - FD_SPARE - 2 * (rlim_t)files);
-		log_warn("open-file limit %llu: at most %zu connections",
-		    (unsigned long long)rl.rlim_cur, c->max_conns);
+		log_warn("open-file limit %llu with %zu big files kept open: "
+		         "at most %zu connections",
+		    (unsigned long long)rl.rlim_cur, files, c->max_conns);
+	} else /* not even the spare fits: accepting pauses at EMFILE */
+		log_warn("open-file limit %llu is too low for %zu big files "
+		         "and %zu connections: raise it",
+		    (unsigned long long)rl.rlim_cur, files, c->max_conns);
+}
+
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t most;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	most = rl.rlim_max == RLIM_INFINITY ? (rlim_t)1 << 20 : rl.rlim_max;
+	if (rl.rlim_cur < most) {
+		rl.rlim_cur = most;
+		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 }
 
@@ -380,8 +400,11 @@ build(struct parent *p, int fake)
 	/* -n goes on, to name the problems of the content too. */
 	if ((c->errors > 0 && !fake) || pick_user(&p->ra_new, c, &go) == -1)
 		goto err;
-	/* Room for the files kept open is known only once they are. */
-	fit_fd_limit(c, 0);
+	/*
+	 * How many big files stay open is known only once they are: load
+	 * with all the room the hard limit gives, then share it out.
+	 */
+	raise_fd_limit();
 	if ((g = gen_build(c, &go)) == NULL)
 		goto err;
 	fit_fd_limit(c, gen_files(g));

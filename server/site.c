@@ -82,10 +82,15 @@ page_lang(const struct snapshot *s, const struct tree_opts *o, const char *path)
 	return tree_lang(o, path);
 }
 
-/* "en,ru" from the top-level language folders, when there are two or more. */
-static int
-set_root_lang(struct snapshot *s, const struct tree_opts *o, size_t nsorted)
+/*
+ * "en,ru" from the top-level language folders, when there are two or more.
+ * It replaces the root index's reply: call it before anything keeps a
+ * pointer into that reply (the search index does).
+ */
+int
+site_root_lang(struct snapshot *s, const struct tree_opts *o)
 {
+	size_t nsorted = s->n;
 	struct node *idx;
 	const char *lang, *body;
 	size_t i, n = 0, len, used = 0;
@@ -746,8 +751,6 @@ site_derive(
 	size_t i, nsorted = s->n;
 	char *author = NULL;
 
-	if (set_root_lang(s, o, nsorted) == -1)
-		goto err;
 	for (i = 0; i < nsorted; i++)
 		if (s->nodes[i].is_dir && !has_index(s, &s->nodes[i]) &&
 		    add_listing(s, nsorted, i, o) == -1)

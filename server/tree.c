@@ -792,6 +792,12 @@ tree_load(const struct tree_opts *o, char *err, size_t errsz)
 	if (l.s->nlinks > 0)
 		qsort(l.s->links, l.s->nlinks, sizeof(*l.s->links), link_cmp);
 	warn_long_paths(l.s, o);
+	/* The root's reply is made anew here: the index must not keep the
+	   old one. */
+	if (site_root_lang(l.s, o) == -1) {
+		snprintf(err, errsz, "out of memory while preparing pages");
+		goto err;
+	}
 	/* Before the derived pages: feeds and listings are not searched. */
 	if (o->search && (l.s->search = search_build(l.s, o->lang)) == NULL) {
 		snprintf(err, errsz, "out of memory while indexing for search");

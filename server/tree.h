@@ -127,4 +127,6 @@ int tree_set_reply(struct node *, const char *mime, const char *lang,
 void tree_sort(struct snapshot *);
 /* Derived pages: directory listings, text versions, feeds, Gopher menus. */
 int site_derive(struct snapshot *, const struct tree_opts *, char *err, size_t);
+/* The root index's lang for a capsule of several language folders. */
+int site_root_lang(struct snapshot *, const struct tree_opts *);
 #endif

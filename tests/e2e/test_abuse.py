@@ -616,6 +616,28 @@ def _(c):
         alive = got > 0 and s.recv(1) != b""
         s.close()
         check(alive, "a steady reader was cut after %d bytes" % got)
+        # A slow one, 16 KiB every 0.1 s: the server's send buffer grows
+        # to megabytes, so its writes wait long past send-timeout while
+        # the reader takes bytes all along. The client cannot see a cut
+        # for seconds (the kernel still holds megabytes for it): the
+        # server's log says whether it gave up.
+        stalled = srv.stderr().count(b"stalled")
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(5)
+        s.connect((HOST, gport))
+        s.sendall(b"/big.bin\r\n")
+        got = 0
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 6:
+            d = s.recv(16384)
+            if not d:
+                break
+            got += len(d)
+            time.sleep(0.1)
+        s.close()
+        check(srv.stderr().count(b"stalled") == stalled,
+              "a slow steady reader was cut as stalled after %d bytes: %s"
+              % (got, srv.stderr_tail()))
         check(poll(lambda: leaked(srv, base_fds) is None, 5),
               "leaked: %s" % leaked(srv, base_fds))
     finally:

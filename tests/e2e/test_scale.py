@@ -321,11 +321,40 @@ def _(ctx):
         srv._wait_ready()
         # 300 - 64 spare - 2 x 40 files (twice during a reload) = 156,
         # shared out: 78 a worker.
-        check(b"open-file limit 300: at most 156 connections" in
+        check(b"open-file limit 300 with 40 big files kept open: at most "
+              b"156 connections" in
               srv.stderr(), "no warning: %s" % srv.stderr_tail())
         check(b"at most 78 connections each" in srv.stderr(),
               "start-up line: %s" % srv.stderr_tail())
         r = h.gopher(srv.gopher_listen[0][1], b"/f39.bin\r\n")
+        check(len(r) == 2 * 1024 * 1024, "%d bytes" % len(r))
+    finally:
+        srv.stop()
+
+
+@test("more big files than the soft open-file limit: the hard one is used")
+def _(ctx):
+    root = _root(ctx, "manyfiles")
+    for i in range(300):
+        with open(os.path.join(root, "f%03d.bin" % i), "wb") as f:
+            f.truncate(2 * 1024 * 1024)
+    wd = tempfile.mkdtemp(prefix="srv-", dir=ctx.tmp)
+    srv = h.Server(root, ctx.certs, [], [(HOST, 0)], timeout=5,
+                   extra=["--workers", "1", "--max-conns", "100"],
+                   workdir=wd)
+
+    def low():  # Debian's and systemd's way: a low soft, a high hard limit
+        resource.setrlimit(resource.RLIMIT_NOFILE, (150, 20000))
+    out = open(srv.stdout_path, "wb")
+    err = open(srv.stderr_path, "wb")
+    srv.proc = subprocess.Popen(srv.argv, stdout=out, stderr=err,
+                                stdin=subprocess.DEVNULL, preexec_fn=low)
+    out.close()
+    err.close()
+    h._started.append(srv)
+    try:
+        srv._wait_ready()
+        r = h.gopher(srv.gopher_listen[0][1], b"/f299.bin\r\n")
         check(len(r) == 2 * 1024 * 1024, "%d bytes" % len(r))
     finally:
         srv.stop()

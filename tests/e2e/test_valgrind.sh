@@ -28,15 +28,17 @@ gop=
 i=0
 until [ -n "$gem" ] && [ -n "$gop" ] &&
 	/usr/bin/python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$gop),1)" 2>/dev/null; do
-	gem=$(sed -n 's/.*gemini listener 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/err" | head -n 1)
-	gop=$(sed -n 's/.*gopher listener 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/err" | head -n 1)
+	gem=$(sed -n 's/.*gemini listener 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/err" 2>/dev/null | head -n 1)
+	gop=$(sed -n 's/.*gopher listener 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/err" 2>/dev/null | head -n 1)
 	i=$((i + 1))
 	if [ $i -gt 100 ] || ! kill -0 $pid 2>/dev/null; then
 		echo "FAIL $name: server did not start"; kill $pid 2>/dev/null; exit 1
 	fi
 	sleep 0.2
 done
-for r in / /en /en/ /ru/2026-11-28-confronting-abuses.gmi /en/atom.xml /nope /../x; do
+# /search?swan finds the landing page: its snippet reads the root index.
+for r in / /en /en/ /ru/2026-11-28-confronting-abuses.gmi /en/atom.xml /nope /../x \
+	"/search?swan" "/search?%D0%BD%D0%B0%D1%81%D0%B8%D0%BB%D0%B8%D0%B5"; do
 	printf 'gemini://localhost:%s%s\r\n' "$gem" "$r" |
 		timeout 10 openssl s_client -quiet -connect "127.0.0.1:$gem" \
 			-servername localhost >>"$tmp/replies" 2>/dev/null
