@@ -297,19 +297,14 @@ def _(ctx):
     check(r.returncode == 0, "40 paths: %r" % r.stderr[-300:])
 
 
-@test("descriptors shared out: big files and connections within NOFILE")
-def _(ctx):
-    root = _root(ctx, "fds")
-    for i in range(40):
-        with open(os.path.join(root, "f%02d.bin" % i), "wb") as f:
-            f.truncate(2 * 1024 * 1024)
+def _under_nofile(ctx, root, extra, soft, hard):
+    """A Gopher server started with RLIMIT_NOFILE (soft, hard)."""
     wd = tempfile.mkdtemp(prefix="srv-", dir=ctx.tmp)
     srv = h.Server(root, ctx.certs, [], [(HOST, 0)], timeout=5,
-                   extra=["--workers", "2", "--max-conns", "1000"],
-                   workdir=wd)
+                   extra=extra, workdir=wd)
 
     def low():
-        resource.setrlimit(resource.RLIMIT_NOFILE, (300, 300))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     out = open(srv.stdout_path, "wb")
     err = open(srv.stderr_path, "wb")
     srv.proc = subprocess.Popen(srv.argv, stdout=out, stderr=err,
@@ -317,6 +312,17 @@ def _(ctx):
     out.close()
     err.close()
     h._started.append(srv)
+    return srv
+
+
+@test("descriptors shared out: big files and connections within NOFILE")
+def _(ctx):
+    root = _root(ctx, "fds")
+    for i in range(40):
+        with open(os.path.join(root, "f%02d.bin" % i), "wb") as f:
+            f.truncate(2 * 1024 * 1024)
+    srv = _under_nofile(ctx, root, ["--workers", "2", "--max-conns", "1000"],
+                        300, 300)
     try:
         srv._wait_ready()
         # 300 - 64 spare - 2 x 40 files (twice during a reload) = 156,
@@ -338,20 +344,9 @@ def _(ctx):
     for i in range(300):
         with open(os.path.join(root, "f%03d.bin" % i), "wb") as f:
             f.truncate(2 * 1024 * 1024)
-    wd = tempfile.mkdtemp(prefix="srv-", dir=ctx.tmp)
-    srv = h.Server(root, ctx.certs, [], [(HOST, 0)], timeout=5,
-                   extra=["--workers", "1", "--max-conns", "100"],
-                   workdir=wd)
-
-    def low():  # Debian's and systemd's way: a low soft, a high hard limit
-        resource.setrlimit(resource.RLIMIT_NOFILE, (150, 20000))
-    out = open(srv.stdout_path, "wb")
-    err = open(srv.stderr_path, "wb")
-    srv.proc = subprocess.Popen(srv.argv, stdout=out, stderr=err,
-                                stdin=subprocess.DEVNULL, preexec_fn=low)
-    out.close()
-    err.close()
-    h._started.append(srv)
+    # Debian's and systemd's way: a low soft, a high hard limit.
+    srv = _under_nofile(ctx, root, ["--workers", "1", "--max-conns", "100"],
+                        150, 20000)
     try:
         srv._wait_ready()
         r = h.gopher(srv.gopher_listen[0][1], b"/f299.bin\r\n")
