@@ -117,6 +117,12 @@ def workers(pid):
         return []
 
 
+def both_workers(srv):
+    """The server's two worker PIDs once both are up (5 s at most)."""
+    return poll(lambda: len(workers(srv.proc.pid)) == 2 and
+                workers(srv.proc.pid), 5)
+
+
 def status_of(pid):
     out = {}
     with open("/proc/%d/status" % pid) as f:
@@ -613,8 +619,7 @@ def _(c):
     try:
         port = srv.ports("gemini")[0]
         gport = srv.ports("gopher")[0]
-        pids = poll(lambda: len(workers(srv.proc.pid)) == 2 and
-                    workers(srv.proc.pid), 5)
+        pids = both_workers(srv)
         check(pids, "workers: %r" % workers(srv.proc.pid))
 
         def syscw(pid):
@@ -658,8 +663,7 @@ def _(c):
     srv = start(c, conf, "sbx", 3)
     try:
         def check_workers():
-            pids = poll(lambda: len(workers(srv.proc.pid)) == 2 and
-                        workers(srv.proc.pid), 5)
+            pids = both_workers(srv)
             check(pids, "workers: %r" % workers(srv.proc.pid))
             # Just forked, a worker is root until it drops: let it finish.
             poll(lambda: all(status_of(q)["NoNewPrivs"] == "1"
@@ -715,8 +719,7 @@ def _(c):
         srv.proc.send_signal(signal.SIGHUP)
         check(poll(lambda: b"reload failed" in srv.stderr()[before:], 10),
               "the reload did not fail: %s" % srv.stderr_tail())
-        pids = poll(lambda: len(workers(srv.proc.pid)) == 2 and
-                    workers(srv.proc.pid), 5)
+        pids = both_workers(srv)
         os.kill(pids[0], signal.SIGKILL)
         new = poll(lambda: [p for p in workers(srv.proc.pid)
                             if p not in pids], 5)
