@@ -40,9 +40,16 @@ err:
 }
 
 int
+buf_reserve(struct buf *b, size_t n)
+{
+	return buf_grow(b, b->len + n);
+}
+
+int
 buf_add(struct buf *b, const void *p, size_t n)
 {
-	if (buf_grow(b, b->len + n) == -1)
+	/* Most appends fit: only they skip the call (one per line, often). */
+	if (b->oom || (b->cap - b->len <= n && buf_grow(b, b->len + n) == -1))
 		return -1;
 	if (n > 0)
 		memcpy(b->data + b->len, p, n);

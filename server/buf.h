@@ -16,6 +16,8 @@ struct buf {
 };
 
 int buf_add(struct buf *, const void *, size_t);
+/* Makes room for n more bytes, so the appends that follow grow it once. */
+int buf_reserve(struct buf *, size_t n);
 int buf_addstr(struct buf *, const char *);
 int buf_addch(struct buf *, char);
 int buf_printf(struct buf *, const char *, ...)

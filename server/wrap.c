@@ -16,6 +16,8 @@
 #define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
 #define ELLIPSIS    "\xe2\x80\xa6" /* U+2026, one column */
 
+int wrap_general;
+
 /* C0, DEL and C1 would move the cursor or start an escape sequence. */
 static int
 is_control(ucs4_t uc)
@@ -23,20 +25,67 @@ is_control(ucs4_t uc)
 	return uc < 0x20 || (uc >= 0x7f && uc <= 0x9f);
 }
 
+static int
+is_cont(uint8_t c)
+{
+	return (c & 0xc0) == 0x80;
+}
+
+/*
+ * The end of the run from p that wrap_clean copies as it is: printable
+ * ASCII and valid UTF-8 sequences (as u8_mbtouc validates them) that are
+ * not C1, U+2028 or U+2029. A U+FFFD in the text is its own replacement.
+ */
+static const uint8_t *
+clean_run(const uint8_t *p, const uint8_t *end)
+{
+	unsigned cp;
+
+	while (p < end) {
+		if (*p >= 0x20 && *p < 0x7f) {
+			p++;
+		} else if (*p >= 0xc2 && *p <= 0xdf) {
+			if (end - p < 2 || !is_cont(p[1]) ||
+			    (*p == 0xc2 && p[1] < 0xa0)) /* C1 */
+				break;
+			p += 2;
+		} else if (*p >= 0xe0 && *p <= 0xef) {
+			if (end - p < 3 || !is_cont(p[1]) || !is_cont(p[2]) ||
+			    (*p == 0xe0 && p[1] < 0xa0) || /* overlong */
+			    (*p == 0xed && p[1] >= 0xa0))  /* surrogate */
+				break;
+			cp = ((unsigned)(*p & 0x0f) << 12) |
+			     ((unsigned)(p[1] & 0x3f) << 6) | (p[2] & 0x3f);
+			if (cp == 0x2028 || cp == 0x2029)
+				break;
+			p += 3;
+		} else if (*p >= 0xf0 && *p <= 0xf4) {
+			if (end - p < 4 || !is_cont(p[1]) || !is_cont(p[2]) ||
+			    !is_cont(p[3]) ||
+			    (*p == 0xf0 && p[1] < 0x90) || /* overlong */
+			    (*p == 0xf4 && p[1] >= 0x90))  /* past U+10FFFF */
+				break;
+			p += 4;
+		} else {
+			break;
+		}
+	}
+	return p;
+}
+
 int
 wrap_clean(struct buf *out, const char *s, size_t n, int keep_tabs)
 {
-	const uint8_t *p = (const uint8_t *)s, *end = p + n;
+	const uint8_t *p = (const uint8_t *)s, *end = p + n, *q;
 	ucs4_t uc;
 	int len;
 
+	/* Clean text comes out as long as it went in: grow once. */
+	if (buf_reserve(out, n) == -1)
+		return -1;
 	while (p < end) {
-		/* Runs of printable ASCII go out whole: most text is. */
-		const uint8_t *q = p;
-
-		while (q < end && *q >= 0x20 && *q < 0x7f)
-			q++;
-		if (q > p) {
+		/* Runs of clean text go out whole: most text is. */
+		if (!wrap_general && (q = clean_run(p, end)) > p) {
 			buf_add(out, p, (size_t)(q - p));
 			p = q;
 			continue;
@@ -56,56 +105,107 @@ wrap_clean(struct buf *out, const char *s, size_t n, int keep_tabs)
 }
 
 /*
- * A code point that is a grapheme cluster by itself whatever its
- * neighbours (Grapheme_Cluster_Break Other or Control, not Extended
- * Pictographic) and one column wide: printable ASCII, a TAB, a Latin or
- * Cyrillic letter. Its length in bytes, or 0 for any other.
+ * A code point that is a grapheme cluster of its own next to any other
+ * simple one (Grapheme_Cluster_Break Other or Control) and one column wide
+ * by uc_width: printable ASCII; Latin-1 and Latin Extended-A and -B but
+ * U+00AD (the soft hyphen is 0 columns); Cyrillic but its combining marks
+ * U+0483-U+0489; dashes, quotes, bullets and the ellipsis U+2010-U+2027.
+ * A TAB is simple too, 0 columns wide as in cluster_width. Its length in
+ * bytes, or 0 for any other; test_wrap checks each against libunistring.
  */
 static size_t
-simple_char(const unsigned char *u, size_t left)
+simple_len(const uint8_t *u, size_t left)
 {
 	unsigned cp;
 
 	if (u[0] < 0x80)
 		return u[0] == '\t' || (u[0] >= 0x20 && u[0] != 0x7f);
-	if (left < 2 || (u[0] & 0xe0) != 0xc0 || (u[1] & 0xc0) != 0x80)
+	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+		if (left < 2 || !is_cont(u[1]))
+			return 0;
+		cp = ((unsigned)(u[0] & 0x1f) << 6) | (u[1] & 0x3f);
+		if ((cp >= 0xa0 && cp <= 0x24f && cp != 0xad) ||
+		    (cp >= 0x400 && cp <= 0x482) ||
+		    (cp >= 0x48a && cp <= 0x52f))
+			return 2;
 		return 0;
-	cp = ((unsigned)(u[0] & 0x1f) << 6) | (u[1] & 0x3f);
-	if ((cp >= 0xc0 && cp <= 0x24f) || (cp >= 0x400 && cp <= 0x482) ||
-	    (cp >= 0x48a && cp <= 0x52f))
-		return 2;
+	}
+	if (u[0] == 0xe2 && left >= 3 && u[1] == 0x80 && u[2] >= 0x90 &&
+	    u[2] <= 0xa7)
+		return 3;
 	return 0;
 }
 
 /*
- * gb[i] is 1 where a grapheme cluster starts; NULL when out of memory.
- * Text made only of simple characters needs no rules: each is a cluster
- * (u8_grapheme_breaks was a tenth of a big tree's load).
+ * Whether s is only simple code points, each a cluster one column wide
+ * (a TAB none): then col[i] is the columns of the code points that start
+ * before byte i, for every i up to n, and a width is a subtraction.
  */
-static char *
-grapheme_starts(const char *s, size_t n)
+static int
+simple_columns(const char *s, size_t n, uint32_t *col)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i, k;
-	char *gb;
+	const uint8_t *u = (const uint8_t *)s;
+	uint32_t w = 0;
+	size_t i = 0, k;
 
-	if ((gb = calloc(n > 0 ? n : 1, 1)) == NULL)
-		return NULL;
-	for (i = 0; i < n; i += k) {
-		if ((k = simple_char(u + i, n - i)) == 0)
-			break;
-		gb[i] = 1;
+	while (i < n) {
+		if (u[i] >= 0x20 && u[i] < 0x7f) { /* most text */
+			col[i++] = w++;
+			continue;
+		}
+		if ((u[i] == 0xd0 || u[i] == 0xd1) && i + 1 < n &&
+		    is_cont(u[i + 1])) { /* U+0400-U+047F, all Cyrillic */
+			col[i] = w++;
+			col[i + 1] = w;
+			i += 2;
+			continue;
+		}
+		if ((k = simple_len(u + i, n - i)) == 0)
+			return 0;
+		col[i] = w;
+		w += u[i] != '\t';
+		for (i++; --k > 0; i++)
+			col[i] = w;
 	}
-	if (i < n) {
-		memset(gb, 0, n);
-		u8_grapheme_breaks((const uint8_t *)s, n, gb);
-	}
-	return gb;
+	col[n] = w;
+	return 1;
 }
 
-static size_t
-cluster_end(const char *gb, size_t i, size_t end)
+/*
+ * *gbp[i] is 1 where a grapheme cluster starts; NULL when every code point
+ * is simple, each a cluster (u8_grapheme_breaks was a tenth of a big
+ * tree's load). -1 when out of memory.
+ */
+static int
+grapheme_starts(const char *s, size_t n, char **gbp)
 {
+	const uint8_t *u = (const uint8_t *)s;
+	size_t i = 0, k;
+
+	*gbp = NULL;
+	if (!wrap_general) {
+		for (; i < n; i += k)
+			if ((k = simple_len(u + i, n - i)) == 0)
+				break;
+		if (i == n)
+			return 0;
+	}
+	if ((*gbp = calloc(n > 0 ? n : 1, 1)) == NULL)
+		return -1;
+	if (n > 0)
+		u8_grapheme_breaks(u, n, *gbp);
+	return 0;
+}
+
+/* Where the cluster starting at byte i ends; gb NULL for simple text. */
+static size_t
+cluster_end(const char *s, const char *gb, size_t i, size_t end)
+{
+	if (gb == NULL) {
+		for (i++; i < end && is_cont((uint8_t)s[i]); i++)
+			;
+		return i;
+	}
 	for (i++; i < end && !gb[i]; i++)
 		;
 	return i;
@@ -118,24 +218,16 @@ cluster_end(const char *gb, size_t i, size_t end)
 static size_t
 cluster_width(const char *s, size_t a, size_t b)
 {
-	const unsigned char *u = (const unsigned char *)s + a;
-	unsigned cp;
+	const uint8_t *u = (const uint8_t *)s + a;
 	int w;
 
 	/*
-	 * Most clusters are one ASCII or one Latin or Cyrillic letter, each
-	 * a column: u8_width's table lookups were most of a big tree's load.
+	 * Most clusters are one simple code point: u8_width's table lookups
+	 * were most of a big tree's load.
 	 */
-	if (b - a == 1 && u[0] < 0x80)
-		return u[0] >= 0x20 && u[0] != 0x7f;
-	if (b - a == 2 && (u[0] & 0xe0) == 0xc0) {
-		cp = ((unsigned)(u[0] & 0x1f) << 6) | (u[1] & 0x3f);
-		if ((cp >= 0xc0 && cp <= 0x24f) ||
-		    (cp >= 0x400 && cp <= 0x482) ||
-		    (cp >= 0x48a && cp <= 0x52f))
-			return 1;
-	}
-	w = u8_width((const uint8_t *)s + a, b - a, "UTF-8");
+	if (!wrap_general && simple_len(u, b - a) == b - a)
+		return u[0] != '\t';
+	w = u8_width(u, b - a, "UTF-8");
 	if (w < 0)
 		return 0;
 	return w > 2 ? 2 : (size_t)w;
@@ -149,7 +241,7 @@ span_fit(const char *s, const char *gb, size_t a, size_t b, size_t cols,
 	size_t e, w = 0, cw;
 
 	for (; a < b; a = e) {
-		e = cluster_end(gb, a, b);
+		e = cluster_end(s, gb, a, b);
 		cw = cluster_width(s, a, e);
 		if (w + cw > cols)
 			break;
@@ -178,7 +270,7 @@ wrap_cut_with(
 		if (ew > cols)
 			ell = NULL;
 	}
-	if ((gb = grapheme_starts(s, n)) == NULL)
+	if (grapheme_starts(s, n, &gb) == -1)
 		goto err;
 	e = span_fit(s, gb, 0, n, cols, &w);
 	if (e < n && ell != NULL) {
@@ -203,14 +295,19 @@ wrap_expand_tabs(struct buf *out, const char *s, size_t n)
 	size_t a, e, col = 0;
 	char *gb;
 
-	if ((gb = grapheme_starts(s, n)) == NULL)
+	if (grapheme_starts(s, n, &gb) == -1)
 		goto err;
 	for (a = 0; a < n; a = e) {
-		e = cluster_end(gb, a, n);
+		e = cluster_end(s, gb, a, n);
 		if (s[a] == '\t') {
 			do
 				buf_addch(out, ' ');
 			while (++col % WRAP_TABSTOP != 0);
+		} else if (gb == NULL) {
+			/* Simple text: up to the next TAB in one piece. */
+			for (e = a; e < n && s[e] != '\t'; e++)
+				col += !is_cont((uint8_t)s[e]);
+			buf_add(out, s + a, e - a);
 		} else {
 			buf_add(out, s + a, e - a);
 			col += cluster_width(s, a, e);
@@ -234,22 +331,19 @@ span_width(const char *s, const char *gb, size_t a, size_t b)
 
 /*
  * col[i]: the columns of s before byte i, where a cluster starts there
- * (and at n). Between two such bytes a width is a subtraction: the
+ * (and at n), else 0. Between two such bytes a width is a subtraction: the
  * filler measures each piece several times.
  */
-static uint32_t *
-columns(const char *s, const char *gb, size_t n)
+static void
+columns(const char *s, const char *gb, size_t n, uint32_t *col)
 {
-	uint32_t *col;
 	size_t a, e;
 
-	if (n >= UINT32_MAX || (col = calloc(n + 1, sizeof(*col))) == NULL)
-		return NULL;
+	memset(col, 0, (n + 1) * sizeof(*col));
 	for (a = 0; a < n; a = e) {
-		e = cluster_end(gb, a, n);
+		e = cluster_end(s, gb, a, n);
 		col[e] = col[a] + (uint32_t)cluster_width(s, a, e);
 	}
-	return col;
 }
 
 static size_t
@@ -263,7 +357,7 @@ strip_spaces(const char *s, size_t a, size_t b)
 /* The line being filled: from byte start, cols wide with its spaces. */
 struct fill {
 	const char *s;
-	const char *gb;
+	const char *gb; /* NULL: simple text, col[] at every byte */
 	size_t start;
 	size_t cols;
 	size_t max;
@@ -276,11 +370,20 @@ struct fill {
 
 /* span_width within the text being filled. */
 static size_t
-fill_width(const struct fill *f, size_t a, size_t b)
+fill_width_general(const struct fill *f, size_t a, size_t b)
 {
-	if ((a == 0 || f->gb[a]) && (b == f->n || f->gb[b]) && a <= b)
+	if (a <= b && (a == 0 || f->gb[a]) && (b == f->n || f->gb[b]))
 		return f->col[b] - f->col[a];
 	return span_width(f->s, f->gb, a, b);
+}
+
+/* Simple text, every word measured several times: no call. */
+static inline size_t
+fill_width(const struct fill *f, size_t a, size_t b)
+{
+	if (f->gb == NULL && a <= b)
+		return f->col[b] - f->col[a];
+	return fill_width_general(f, a, b);
 }
 
 /* Ends the line at byte end; the spaces before it may pass the margin. */
@@ -311,7 +414,7 @@ cut_word(struct fill *f, size_t end)
 		if (e == vis)
 			break;
 		if (e == f->start) /* one cluster wider than the line */
-			e = cluster_end(f->gb, e, vis);
+			e = cluster_end(f->s, f->gb, e, vis);
 		if (flush(f, e) == -1)
 			return -1;
 	}
@@ -334,10 +437,13 @@ add_piece(struct fill *f, size_t a, size_t b)
 	return 0;
 }
 
+/* The values of u8_possible_linebreaks where a line may end, as bits. */
+#define CAN_BREAK ((1u << UC_BREAK_POSSIBLE) | (1u << UC_BREAK_HYPHENATION))
+
 static int
 can_break(const char *brk, size_t i)
 {
-	return brk[i] == UC_BREAK_POSSIBLE || brk[i] == UC_BREAK_HYPHENATION;
+	return (CAN_BREAK >> (unsigned char)brk[i]) & 1;
 }
 
 /* A break after a hyphen inside a word ("секс-|работа"). */
@@ -380,32 +486,56 @@ int
 wrap_lines(const char *s, size_t n, size_t cols, wrap_line_fn fn, void *arg)
 {
 	struct fill f = {s, NULL, 0, 0, cols, fn, arg, NULL, NULL, n};
-	char *p = NULL, *gb = NULL;
-	uint32_t *col = NULL;
-	size_t a = 0, i;
+	char *p, *gb = NULL;
+	uint32_t *col = NULL, *at;
+	size_t a = 0, i, j, k;
 	int rc = -1;
 
 	if (n == 0)
 		return fn(arg, "", 0, 0);
-	if ((p = malloc(n)) == NULL || (gb = grapheme_starts(s, n)) == NULL)
+	/* col[0..n], at[0..n-1] and p[0..n-1] in one allocation. */
+	if (n >= UINT32_MAX || n > (SIZE_MAX - sizeof(*col)) / 9 ||
+	    (col = malloc((2 * n + 1) * sizeof(*col) + n)) == NULL)
 		goto out;
-	if ((col = columns(s, gb, n)) == NULL)
-		goto out;
+	at = col + n + 1;
+	p = (char *)(at + n);
+	if (wrap_general || !simple_columns(s, n, col)) {
+		if (grapheme_starts(s, n, &gb) == -1)
+			goto out;
+		columns(s, gb, n, col);
+	}
 	f.gb = gb;
 	f.brk = p;
 	f.col = col;
+	/*
+	 * Simple text no wider than a line is that line, whatever its breaks
+	 * (widths add up, so the filler below would never flush early).
+	 */
+	if (gb == NULL && col[n] <= cols) {
+		rc = flush(&f, n);
+		goto out;
+	}
 	/* p[i] marks a break before byte i. */
 	u8_possible_linebreaks((const uint8_t *)s, n, "UTF-8", p);
-	for (i = 1; i <= n; i++) {
-		if (i < n && (!can_break(p, i) || after_hyphen(s, i)))
-			continue;
-		if (add_word(&f, a, i) == -1)
-			goto out;
-		a = i;
+	/*
+	 * at[] lists the breaks without a branch per byte: one every few
+	 * bytes, a branch would be mispredicted at most of them.
+	 */
+	for (k = 0, i = 1; i < n; i++) {
+		at[k] = (uint32_t)i;
+		k += (size_t)can_break(p, i);
 	}
+	for (j = 0; j < k; j++) {
+		if (after_hyphen(s, at[j]))
+			continue;
+		if (add_word(&f, a, at[j]) == -1)
+			goto out;
+		a = at[j];
+	}
+	if (add_word(&f, a, n) == -1)
+		goto out;
 	rc = flush(&f, n);
 out:
-	free(p);
 	free(gb);
 	free(col);
 	return rc;

@@ -12,6 +12,13 @@ struct buf;
 #define WRAP_TABSTOP 8
 
 /*
+ * For tests: when set, every function takes its general path (grapheme
+ * rules and width tables for each character, one character at a time),
+ * so the fast paths for plain text can be compared with it byte for byte.
+ */
+extern int wrap_general;
+
+/*
  * Appends s as valid UTF-8 without control characters: bad bytes become
  * U+FFFD, C0, DEL and C1 are dropped, U+2028/U+2029 become spaces, and a
  * TAB is kept when keep_tabs is set, else it becomes a space.
