@@ -368,11 +368,15 @@ struct fill {
 	size_t n;
 };
 
-/* span_width within the text being filled. */
+/*
+ * span_width within the text being filled. A cut word can leave the line
+ * starting at n, where gb (n bytes) has no entry: n is a cluster's end.
+ */
 static size_t
 fill_width_general(const struct fill *f, size_t a, size_t b)
 {
-	if (a <= b && (a == 0 || f->gb[a]) && (b == f->n || f->gb[b]))
+	if (a <= b && (a == 0 || a == f->n || f->gb[a]) &&
+	    (b == f->n || f->gb[b]))
 		return f->col[b] - f->col[a];
 	return span_width(f->s, f->gb, a, b);
 }
