@@ -171,6 +171,17 @@ simple_columns(const char *s, size_t n, uint32_t *col)
 	return 1;
 }
 
+static int
+all_printable_ascii(const char *s, size_t n)
+{
+	const uint8_t *u = (const uint8_t *)s;
+	size_t i;
+
+	for (i = 0; i < n && u[i] >= 0x20 && u[i] < 0x7f; i++)
+		;
+	return i == n;
+}
+
 /*
  * *gbp[i] is 1 where a grapheme cluster starts; NULL when every code point
  * is simple, each a cluster (u8_grapheme_breaks was a tenth of a big
@@ -366,6 +377,7 @@ struct fill {
 	const char *brk; /* from u8_possible_linebreaks */
 	const uint32_t *col;
 	size_t n;
+	int ascii; /* simple and printable ASCII only: col[i] would be i */
 };
 
 /*
@@ -386,7 +398,7 @@ static inline size_t
 fill_width(const struct fill *f, size_t a, size_t b)
 {
 	if (f->gb == NULL && a <= b)
-		return f->col[b] - f->col[a];
+		return f->ascii ? b - a : f->col[b] - f->col[a];
 	return fill_width_general(f, a, b);
 }
 
@@ -510,7 +522,7 @@ static int scratch_busy;
 int
 wrap_lines(const char *s, size_t n, size_t cols, wrap_line_fn fn, void *arg)
 {
-	struct fill f = {s, NULL, 0, 0, cols, fn, arg, NULL, NULL, n};
+	struct fill f = {s, NULL, 0, 0, cols, fn, arg, NULL, NULL, n, 0};
 	char *p, *gb = NULL;
 	uint32_t *col = NULL, *at;
 	size_t a = 0, i, j, k, need;
@@ -530,7 +542,9 @@ wrap_lines(const char *s, size_t n, size_t cols, wrap_line_fn fn, void *arg)
 	}
 	at = col + n + 1;
 	p = (char *)(at + n);
-	if (wrap_general || !simple_columns(s, n, col)) {
+	/* Printable ASCII alone (English): a width is a byte count. */
+	f.ascii = !wrap_general && all_printable_ascii(s, n);
+	if (!f.ascii && (wrap_general || !simple_columns(s, n, col))) {
 		if (grapheme_starts(s, n, &gb) == -1)
 			goto out;
 		columns(s, gb, n, col);
@@ -542,7 +556,7 @@ wrap_lines(const char *s, size_t n, size_t cols, wrap_line_fn fn, void *arg)
 	 * Simple text no wider than a line is that line, whatever its breaks
 	 * (widths add up, so the filler below would never flush early).
 	 */
-	if (gb == NULL && col[n] <= cols) {
+	if (gb == NULL && (f.ascii ? n : col[n]) <= cols) {
 		rc = flush(&f, n);
 		goto out;
 	}
