@@ -48,7 +48,7 @@ buf_reserve(struct buf *b, size_t n)
 int
 buf_add(struct buf *b, const void *p, size_t n)
 {
-	/* Most appends fit: only they skip the call (one per line, often). */
+	/* Most appends fit: they skip buf_grow and its overflow checks. */
 	if (b->oom || (b->cap - b->len <= n && buf_grow(b, b->len + n) == -1))
 		return -1;
 	if (n > 0)

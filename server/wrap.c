@@ -138,7 +138,7 @@ simple_len(const uint8_t *u, size_t left)
 
 /*
  * Whether s is only simple code points, each a cluster one column wide
- * (a TAB none): then col[i] is the columns of the code points that start
+ * (a TAB, none): then col[i] is the columns of the code points that start
  * before byte i, for every i up to n, and a width is a subtraction.
  */
 static int
@@ -368,7 +368,7 @@ strip_spaces(const char *s, size_t a, size_t b)
 /* The line being filled: from byte start, cols wide with its spaces. */
 struct fill {
 	const char *s;
-	const char *gb; /* NULL: simple text, col[] at every byte */
+	const char *gb; /* NULL: simple text, col[] at every byte or ascii */
 	size_t start;
 	size_t cols;
 	size_t max;
