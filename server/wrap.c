@@ -496,10 +496,11 @@ add_word(struct fill *f, size_t a, size_t b)
  * wrap_lines' arrays for a paragraph of up to 7 KiB (most are), kept from
  * call to call: a malloc and a free of 9 bytes per byte of each paragraph
  * left a 20,000-page tree's heap 10 MB bigger. A line callback that wraps
- * again (none does) finds it busy and mallocs.
+ * again (none does) finds it busy and mallocs. One per thread: pages are
+ * rendered on several threads at load.
  */
-static uint32_t scratch[16384];
-static int scratch_busy;
+static _Thread_local uint32_t scratch[16384];
+static _Thread_local int scratch_busy;
 
 /* Under ASan, memory sized to each paragraph, so an overrun is seen. */
 #if defined(__SANITIZE_ADDRESS__)
