@@ -2,7 +2,7 @@
  * pool.c: connections come and go by the thousand; from malloc, a few
  * long-lived bytes between them (libevent's per-descriptor entries) pin
  * every page after they close. Here each chunk is its own mapping and
- * goes back to the kernel when its last object does.
+ * goes back to the kernel when its last object does, but one kept empty.
  */
 #include <sys/mman.h>
 
@@ -83,7 +83,10 @@ pool_get(struct pool *p)
 
 	if (p->per == 0)
 		return NULL;
-	if (c == NULL) {
+	if (c == NULL && (c = p->spare) != NULL) {
+		p->spare = NULL;
+		push_chunk(&p->partial, c);
+	} else if (c == NULL) {
 		if ((c = map_chunk()) == NULL)
 			return NULL;
 		c->free = NULL;
@@ -91,6 +94,7 @@ pool_get(struct pool *p)
 		c->fresh = p->per;
 		push_chunk(&p->partial, c);
 		p->nchunks++;
+		p->mapped++;
 	}
 	if (c->free != NULL) {
 		o = c->free;
@@ -121,11 +125,19 @@ pool_put(struct pool *p, void *o)
 		unlink_chunk(&p->full, c);
 		push_chunk(&p->partial, c);
 	}
-	/* Empty: back to the kernel, unless it is the last one. */
-	if (c->used == 0 && p->nchunks > 1) {
+	/*
+	 * Empty: back to the kernel, but one is kept, so a count that goes
+	 * to and fro across a chunk's edge does not map and unmap a chunk
+	 * per connection.
+	 */
+	if (c->used == 0) {
 		unlink_chunk(&p->partial, c);
-		munmap(c, CHUNK_SIZE);
-		p->nchunks--;
+		if (p->spare == NULL) {
+			p->spare = c;
+		} else {
+			munmap(c, CHUNK_SIZE);
+			p->nchunks--;
+		}
 	}
 }
 
@@ -142,5 +154,8 @@ pool_free(struct pool *p)
 		unlink_chunk(&p->full, c);
 		munmap(c, CHUNK_SIZE);
 	}
+	if (p->spare != NULL)
+		munmap(p->spare, CHUNK_SIZE);
+	p->spare = NULL;
 	p->nchunks = 0;
 }

@@ -1,6 +1,6 @@
 /*
  * pool.h: fixed-size objects in chunks mapped from the kernel, each chunk
- * given back as soon as it is empty (malloc keeps freed memory).
+ * given back once it is empty (malloc keeps freed memory), but one.
  */
 #ifndef KAPSULA_POOL_H
 #define KAPSULA_POOL_H
@@ -14,7 +14,9 @@ struct pool {
 	size_t per;                 /* objects in a chunk */
 	struct pool_chunk *partial; /* chunks with room */
 	struct pool_chunk *full;
-	size_t nchunks;
+	struct pool_chunk *spare; /* one empty chunk, kept */
+	size_t nchunks;           /* mapped now, the spare included */
+	size_t mapped;            /* chunks mapped so far */
 };
 
 void pool_init(struct pool *, size_t size);
