@@ -501,21 +501,36 @@ wait:
 /*
  * A big file, from its descriptor at our own offset: workers share the
  * file position. sendfile over plain TCP; over TLS, 16 KiB at a time
- * into SSL_write. Fewer bytes than the size said means the file was
- * changed in place while sent: the reply is cut and the event logged.
+ * into SSL_write. A read that ends before the size said (0 bytes) means
+ * the file was changed in place while sent; a read that fails (EIO) is
+ * a disk's error, and logged as one. Either way the reply is cut.
  */
 static int
-short_read(struct conn *c)
+file_failed(struct conn *c, int err)
 {
 	char msg[PATH_MAX + 160];
 
-	snprintf(msg, sizeof(msg),
-	    "%s: changed while being sent (ended at byte %lld of %lld); "
-	    "closed: replace files by rename",
-	    c->logpath ? c->logpath : "-", (long long)c->foff,
-	    (long long)c->fend);
+	if (err == 0)
+		snprintf(msg, sizeof(msg),
+		    "%s: changed while being sent (ended at byte %lld of "
+		    "%lld); closed: replace files by rename",
+		    c->logpath ? c->logpath : "-", (long long)c->foff,
+		    (long long)c->fend);
+	else
+		snprintf(msg, sizeof(msg),
+		    "%s: cannot read at byte %lld of %lld (%s); closed",
+		    c->logpath ? c->logpath : "-", (long long)c->foff,
+		    (long long)c->fend, strerror(err));
 	edge_error(c, msg);
 	return -1;
+}
+
+/* sendfile's errors about the client, who went away: no log line. */
+static int
+client_gone(int err)
+{
+	return err == EPIPE || err == ECONNRESET || err == ETIMEDOUT ||
+	       err == EHOSTUNREACH || err == ENETUNREACH;
 }
 
 static int
@@ -533,9 +548,11 @@ write_file(struct conn *c)
 			if (r > 0)
 				continue;
 			if (r == 0)
-				return short_read(c);
+				return file_failed(c, 0);
 			if (errno != EAGAIN && errno != EINTR)
-				return -1;
+				return client_gone(errno)
+				           ? -1
+				           : file_failed(c, errno);
 			if ((size_t)c->foff > before)
 				set_write_deadline(c);
 			return conn_wait(c, EV_WRITE, remaining(&c->deadline));
@@ -548,11 +565,12 @@ write_file(struct conn *c)
 			r = pread(c->file->fd, c->fbuf, n, c->foff);
 			if (r == -1 && errno == EINTR)
 				continue;
-			if (r < (ssize_t)n)
-				return short_read(c);
-			c->fbuflen = n;
+			if (r <= 0)
+				return file_failed(c, r == 0 ? 0 : errno);
+			/* Fewer bytes than asked, but some: the rest next. */
+			c->fbuflen = (size_t)r;
 			c->fbufoff = 0;
-			c->foff += (off_t)n;
+			c->foff += (off_t)r;
 		}
 		rc = SSL_write(c->ssl, c->fbuf + c->fbufoff,
 		    (int)(c->fbuflen - c->fbufoff));
@@ -700,6 +718,20 @@ still_taking(struct conn *c)
 	return 1;
 }
 
+/*
+ * A reader that took nothing for send-timeout is cut with a reset, not a
+ * FIN behind what it left unread: after a plain close the kernel keeps
+ * the socket and its send buffer (up to megabytes) and goes on probing
+ * a zero window for minutes; a reset frees both at once.
+ */
+static void
+reset_on_close(int fd)
+{
+	struct linger lg = {1, 0};
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
 static void
 conn_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -725,6 +757,7 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		} else if (c->state == C_WRITE) {
 			edge_error(c, "reply stalled for send-timeout");
+			reset_on_close(c->fd);
 		}
 		conn_free(c);
 		return;
