@@ -117,9 +117,9 @@ log_access(const struct access *a)
 		add(&l, " %s", a->ip);
 	add(&l, " %s %s %d ", a->capsule, a->proto, a->status);
 	if (a->sent < a->due)
-		add(&l, "%zu/%zu ", a->sent, a->due);
+		add(&l, "%llu/%llu ", a->sent, a->due);
 	else
-		add(&l, "%zu ", a->sent);
+		add(&l, "%llu ", a->sent);
 	add_safe(&l, a->path);
 	emit(STDOUT_FILENO, &l);
 }

@@ -14,8 +14,9 @@ struct access {
 	const char *proto;   /* "gemini", "gopher" */
 	const char *ip;      /* as log-ip allows, or NULL */
 	int status;
-	size_t sent; /* bytes written */
-	size_t due;  /* bytes of the reply: more than sent when cut short */
+	/* 64 bits wherever size_t is 32: a big file's bytes. */
+	unsigned long long sent; /* bytes written */
+	unsigned long long due;  /* bytes of the reply: more when cut short */
 	const char *path;
 };
 

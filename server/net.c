@@ -533,18 +533,30 @@ client_gone(int err)
 	       err == EHOSTUNREACH || err == ENETUNREACH;
 }
 
+/*
+ * Offsets stay off_t (64 bits): what is left of a file is narrowed to
+ * size_t only once it is below one call's most, as size_t may be 32.
+ */
+static size_t
+file_left(const struct conn *c, size_t most)
+{
+	off_t left = c->fend - c->foff;
+
+	return left > (off_t)most ? most : (size_t)left;
+}
+
 static int
 write_file(struct conn *c)
 {
-	size_t n, before = (size_t)c->foff;
+	off_t before = c->foff;
+	size_t n;
 	ssize_t r;
 	int rc;
 
 	while (c->foff < c->fend || c->fbufoff < c->fbuflen) {
-		n = (size_t)(c->fend - c->foff);
 		if (c->ssl == NULL) {
 			r = sendfile(c->fd, c->file->fd, &c->foff,
-			    n > SENDFILE_MAX ? SENDFILE_MAX : n);
+			    file_left(c, SENDFILE_MAX));
 			if (r > 0)
 				continue;
 			if (r == 0)
@@ -553,7 +565,7 @@ write_file(struct conn *c)
 				return client_gone(errno)
 				           ? -1
 				           : file_failed(c, errno);
-			if ((size_t)c->foff > before)
+			if (c->foff > before)
 				set_write_deadline(c);
 			return conn_wait(c, EV_WRITE, remaining(&c->deadline));
 		}
@@ -561,7 +573,7 @@ write_file(struct conn *c)
 			if (c->fbuf == NULL &&
 			    (c->fbuf = malloc(FILE_CHUNK)) == NULL)
 				return -1;
-			n = n > FILE_CHUNK ? FILE_CHUNK : n;
+			n = file_left(c, FILE_CHUNK);
 			r = pread(c->file->fd, c->fbuf, n, c->foff);
 			if (r == -1 && errno == EINTR)
 				continue;
@@ -578,7 +590,7 @@ write_file(struct conn *c)
 			c->fbufoff += (size_t)rc;
 			continue;
 		}
-		if ((size_t)c->foff > before)
+		if (c->foff > before)
 			set_write_deadline(c);
 		return ssl_wait(c, rc, remaining(&c->deadline));
 	}
@@ -809,11 +821,12 @@ conn_free(struct conn *c)
 
 	/* A big file: what the client took of it (not what was read). */
 	if (c->file != NULL) {
-		a.sent += (size_t)c->foff - (c->fbuflen - c->fbufoff);
-		a.due += (size_t)c->fend;
+		a.sent +=
+		    (unsigned long long)c->foff - (c->fbuflen - c->fbufoff);
+		a.due += (unsigned long long)c->fend;
 	} else if (c->status == ST_SUCCESS && c->fend > 0) {
-		a.sent += (size_t)c->fend;
-		a.due += (size_t)c->fend;
+		a.sent += (unsigned long long)c->fend;
+		a.due += (unsigned long long)c->fend;
 	}
 	if (c->status != ST_NONE)
 		log_access(&a);

@@ -490,7 +490,6 @@ load_file(struct loader *l, const char *fspath, const char *vpath)
 		close(fd);
 		return 0;
 	}
-	len = (size_t)st.st_size;
 	rule = tree_type_rule(l->o, vpath);
 	mime = rule != NULL ? rule->mime : mime_from_name(vpath);
 	lang = rule != NULL && rule->lang != NULL ? rule->lang
@@ -499,20 +498,23 @@ load_file(struct loader *l, const char *fspath, const char *vpath)
 		log_warn("%s: no extension: served as %s (give it a type in "
 		         "[types])",
 		    fspath, MIME_DEFAULT);
-	if (l->o->ondisk && len > l->o->memory_file_max &&
+	/* The size is compared as it is, then narrowed: size_t may be 32
+	   bits, and a 4 GiB + 1 byte file is not a 1-byte one. */
+	if (l->o->ondisk && st.st_size > (off_t)l->o->memory_file_max &&
 	    byte_for_byte(mime)) {
 		if (keep_on_disk(l, fspath, vpath, mime, fd, st.st_size) == 0)
 			return 0;
 		fd = -1; /* the node holds it now, or it was closed */
 		goto err;
 	}
-	if (len > l->o->max_file) {
+	if ((unsigned long long)st.st_size > l->o->max_file) {
 		log_warn("%s: skipped: larger than %zu bytes%s", fspath,
 		    l->o->max_file,
 		    l->o->ondisk ? " (text and XML are held in memory)" : "");
 		close(fd);
 		return 0;
 	}
+	len = (size_t)st.st_size;
 	if ((data = malloc(len + 1)) == NULL ||
 	    (got = read_all(fd, data, len)) == -1)
 		goto err;
