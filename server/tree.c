@@ -605,6 +605,36 @@ add_link(struct loader *l, const char *vpath, const char *real)
 	return 0;
 }
 
+/*
+ * A link to a folder that was not loaded after all (cgi-bin, one that
+ * could not be read, one nested too deep, anything under those) would
+ * redirect to a path that is not found: it is dropped and said, as links
+ * that lead nowhere are. Run once the nodes are sorted.
+ */
+static void
+drop_dead_links(struct loader *l)
+{
+	struct snapshot *s = l->s;
+	const struct node *n;
+	const char *root = strcmp(l->root, "/") == 0 ? "" : l->root;
+	size_t i, kept = 0, len;
+
+	for (i = 0; i < s->nlinks; i++) {
+		n = tree_lookup(s, s->links[i].target);
+		if (n != NULL && n->is_dir) {
+			s->links[kept++] = s->links[i];
+			continue;
+		}
+		len = strlen(s->links[i].path);
+		log_warn("%s%.*s: skipped: symlink leads to a folder that is "
+		         "not served",
+		    root, (int)(len > 1 ? len - 1 : len), s->links[i].path);
+		free(s->links[i].path);
+		free(s->links[i].target);
+	}
+	s->nlinks = kept;
+}
+
 /* Names must be printable UTF-8: they become paths, labels and selectors. */
 static int
 name_ok(const char *name)
@@ -793,6 +823,7 @@ tree_load(const struct tree_opts *o, char *err, size_t errsz)
 	tree_sort(l.s);
 	if (l.s->nlinks > 0)
 		qsort(l.s->links, l.s->nlinks, sizeof(*l.s->links), link_cmp);
+	drop_dead_links(&l);
 	warn_long_paths(l.s, o);
 	/* The root's reply is made anew here: the index must not keep the
 	   old one. */

@@ -117,6 +117,10 @@ make_tree(void)
 	PUT("old/koi8.txt", KOI8R);
 	make_dir("cgi-bin");
 	PUT("cgi-bin/hello.gmi", "# served by a CGI program\n");
+	make_dir("cgi-bin/sub");
+	/* Inside the root, but to folders that are never loaded. */
+	make_link("../cgi-bin", "misc/tocgi");
+	make_link("../cgi-bin/sub", "misc/tosub");
 	make_dir("bin");
 	PUT("bin/tool", "\x7f"
 	                "ELF\x02\x01\x01\x00");
@@ -287,6 +291,16 @@ test_symlinked_folder(void)
 	CHECK_STR(out, "/en/index.gmi");
 	CHECK(tree_link(snap, "/misc/a.bin", out, sizeof(out)) == 0);
 	CHECK(tree_link(snap, "/misc/up1x", out, sizeof(out)) == 0);
+	/* To a folder not loaded: not found at once, not a redirect to a
+	   path that is not found, and not listed. */
+	CHECK(tree_link(snap, "/misc/tocgi/", out, sizeof(out)) == 0);
+	CHECK(tree_link(snap, "/misc/tosub/hello.gmi", out, sizeof(out)) == 0);
+	CHECK(!body_has("/misc/", "tocgi"));
+	CHECK(!gopher_has("/misc/", "tosub"));
+	CHECK(warned(realroot, "misc/tocgi",
+	    "symlink leads to a folder that is not served"));
+	CHECK(warned(realroot, "misc/tosub",
+	    "symlink leads to a folder that is not served"));
 }
 
 static void
