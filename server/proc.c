@@ -43,10 +43,15 @@
 #define STOP_GRACE   10 /* seconds replies get at shutdown */
 #define RELOAD_DRAIN 60 /* seconds old workers get after a reload */
 #define KILL_AFTER   (STOP_GRACE + 3)
-#define RESPAWN_MAX  30000 /* ms: the longest back-off */
-#define SHORT_LIFE   10    /* s: a worker that dies sooner failed */
-#define OLD_MAX      256   /* draining workers tracked */
-#define FD_SPARE     64    /* descriptors besides connections */
+/*
+ * RELOAD_DRAIN, or KAPSULA_RELOAD_DRAIN (1 to 3600 seconds): tests make a
+ * drain end in a second instead of a minute.
+ */
+static int reload_drain = RELOAD_DRAIN;
+#define RESPAWN_MAX 30000 /* ms: the longest back-off */
+#define SHORT_LIFE  10    /* s: a worker that dies sooner failed */
+#define OLD_MAX     256   /* draining workers tracked */
+#define FD_SPARE    64    /* descriptors besides connections */
 /*
  * Journal columns of the rate table, one a worker alive: 16 workers and
  * seven generations of them draining after quick reloads. Each column
@@ -415,13 +420,33 @@ err:
 }
 
 static void
+set_reload_drain(void)
+{
+	const char *v = getenv("KAPSULA_RELOAD_DRAIN");
+	char *end;
+	long n;
+
+	if (v == NULL)
+		return;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < 1 || n > 3600) {
+		log_warn("KAPSULA_RELOAD_DRAIN: %s is not a number of seconds "
+		         "from 1 to 3600; the drain is %d s",
+		    v, RELOAD_DRAIN);
+		return;
+	}
+	reload_drain = (int)n;
+}
+
+static void
 worker_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct worker *w = arg;
 
 	(void)what;
 	if (sig == SIGUSR1)
-		worker_stop(w, RELOAD_DRAIN, 0);
+		worker_stop(w, reload_drain, 0);
 	else
 		worker_stop(w, STOP_GRACE, 1);
 }
@@ -850,6 +875,7 @@ proc_main(const struct proc_opts *o)
 	sigprocmask(SIG_BLOCK, &p.sigs, NULL);
 	if (o->check_only)
 		return check_only(&p);
+	set_reload_drain();
 	/* Session tickets stay valid across reloads: the keys are ours. */
 	if (RAND_bytes(p.ticket_keys, sizeof(p.ticket_keys)) != 1) {
 		log_warn("cannot make session-ticket keys");

@@ -11,6 +11,7 @@ a tree multiplied, kilobytes per connection gone), not on a slow machine.
 import os
 import resource
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -229,6 +230,56 @@ def _(ctx):
         check(h_poll(lambda: srv.stderr().count(
             b"/f.bin: changed while being sent") >= 2),
             "no log line: %s" % srv.stderr_tail())
+    finally:
+        srv.stop()
+
+
+@test("a big file read slowly across a reload outlives the drain, intact")
+def _(ctx):
+    root = _root(ctx, "drain")
+    size = 16 * 1024 * 1024
+    data = os.urandom(1 << 20) * 16
+    _write(os.path.join(root, "big.bin"), data)
+    want = zlib.crc32(data)
+    # The drain of one second instead of a minute, for this server only.
+    os.environ["KAPSULA_RELOAD_DRAIN"] = "1"
+    try:
+        srv = _server(ctx, root, ["--workers", "1"], gemini=False)
+    finally:
+        del os.environ["KAPSULA_RELOAD_DRAIN"]
+    try:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
+        s.settimeout(10)
+        s.connect((HOST, srv.gopher_listen[0][1]))
+        s.sendall(b"/big.bin\r\n")
+        got = bytearray()
+        got += s.recv(16384)
+        srv.proc.send_signal(signal.SIGHUP)
+        # 16 KiB every 20 ms (far from all of it) until the old worker
+        # has passed its drain limit and said it goes on.
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline:
+            d = s.recv(16384)
+            if not d:
+                break
+            got += d
+            if b"still streaming after the drain limit" in srv.stderr():
+                break
+            time.sleep(0.02)
+        passed = b"still streaming after the drain limit" in srv.stderr()
+        while True:
+            d = s.recv(1 << 20)
+            if not d:
+                break
+            got += d
+        s.close()
+        check(passed, "the drain did not end while the file streamed: %s"
+              % srv.stderr_tail())
+        check(len(got) == size and zlib.crc32(got) == want,
+              "%d of %d bytes arrived, crc %s" % (
+                  len(got), size,
+                  "right" if zlib.crc32(got) == want else "wrong"))
     finally:
         srv.stop()
 
