@@ -1,7 +1,8 @@
 /*
  * load.c: a small load generator for Gemini (TLS) and Gopher (plain TCP):
- * N threads repeat one request until a total is reached, then report
- * requests per second and latency percentiles. Loopback only.
+ * N threads repeat one request until a total is reached (or, given a
+ * file, until that file exists: a reload is done), then report requests
+ * per second and latency percentiles. Loopback only.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,11 +13,13 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdatomic.h>
 
 #include <openssl/ssl.h>
 
 static const char *proto, *req, *expect;
 static int port, total;
+static atomic_int stop; /* the file of "until" exists */
 static int next_id, errors;
 static double *lat;
 static SSL_CTX *ctx;
@@ -98,7 +101,7 @@ worker(void *arg)
 	(void)arg;
 	for (;;) {
 		pthread_mutex_lock(&mu);
-		id = next_id < total ? next_id++ : -1;
+		id = next_id < total && !atomic_load(&stop) ? next_id++ : -1;
 		pthread_mutex_unlock(&mu);
 		if (id < 0)
 			return NULL;
@@ -125,13 +128,15 @@ int
 main(int argc, char **argv)
 {
 	static char line[2048];
+	const char *until = argc == 8 ? argv[7] : NULL;
+	struct timespec poll = {0, 20 * 1000 * 1000};
 	pthread_t *th;
 	double t0, el;
-	int i, conc;
+	int i, conc, n;
 
-	if (argc != 7) {
+	if (argc != 7 && argc != 8) {
 		fprintf(stderr, "usage: load gemini|gemini-resume|gopher PORT LINE EXPECT "
-				"CONCURRENCY TOTAL\n");
+				"CONCURRENCY TOTAL [UNTIL-FILE]\n");
 		return 2;
 	}
 	proto = argv[1];
@@ -152,14 +157,31 @@ main(int argc, char **argv)
 	t0 = now();
 	for (i = 0; i < conc; i++)
 		pthread_create(&th[i], NULL, worker, NULL);
+	/* TOTAL is then only a bound: the file's appearance ends the run. */
+	while (until != NULL && !atomic_load(&stop)) {
+		pthread_mutex_lock(&mu);
+		n = next_id;
+		pthread_mutex_unlock(&mu);
+		if (n >= total || access(until, F_OK) == 0)
+			atomic_store(&stop, 1);
+		else
+			nanosleep(&poll, NULL);
+	}
 	for (i = 0; i < conc; i++)
 		pthread_join(th[i], NULL);
 	el = now() - t0;
-	qsort(lat, (size_t)total, sizeof(*lat), cmp);
-	printf("%-7s c=%-4d n=%-6d %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  "
-	       "errors %d\n",
-	    proto, conc, total, total / el, lat[total / 2] * 1e3,
-	    lat[(size_t)(total * 0.99)] * 1e3, errors);
+	n = next_id;
+	if (n < 1)
+		return 1;
+	qsort(lat, (size_t)n, sizeof(*lat), cmp);
+	printf("%-7s c=%-4d n=%-6d %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  ",
+	    proto, conc, n, n / el, lat[n / 2] * 1e3,
+	    lat[(size_t)(n * 0.99)] * 1e3);
+	/* Over a reload, the worst requests say whether serving stalled. */
+	if (until != NULL)
+		printf("p99.9 %6.2f ms  max %6.2f ms  ",
+		    lat[(size_t)(n * 0.999)] * 1e3, lat[n - 1] * 1e3);
+	printf("errors %d\n", errors);
 	free(lat);
 	free(th);
 	SSL_CTX_free(ctx);
