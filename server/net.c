@@ -57,6 +57,12 @@
 #define TRIM_PEAK 64
 /* Descriptors a worker opens after its start besides connections. */
 #define FD_FILL_SLACK 16
+/*
+ * Descriptor numbers made ahead at most (2.9 MB, some 35 ms at start): a
+ * max-conns set far above what ever comes costs no more; past it, entries
+ * are made as they come.
+ */
+#define FD_FILL_MAX 65536
 
 enum state { C_PROXY, C_HANDSHAKE, C_READ, C_WRITE, C_SHUTDOWN, C_DRAIN };
 
@@ -1050,6 +1056,8 @@ fill_fd_map(struct event_base *base, size_t conns)
 
 	if ((spare = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return;
+	if (conns > FD_FILL_MAX - FD_FILL_SLACK)
+		conns = FD_FILL_MAX - FD_FILL_SLACK;
 	for (fd = spare + 1; filled < conns + FD_FILL_SLACK; fd++) {
 		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
 			continue;
