@@ -5,7 +5,6 @@
  * request handling can only ever kill a sandboxed, unprivileged worker.
  */
 #include <sys/prctl.h>
-#include <sys/poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -17,6 +16,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,16 +44,11 @@
 #define STOP_GRACE   10 /* seconds replies get at shutdown */
 #define RELOAD_DRAIN 60 /* seconds old workers get after a reload */
 #define KILL_AFTER   (STOP_GRACE + 3)
-#define READY_WAIT   2000 /* ms a reload waits for its new workers */
-/*
- * RELOAD_DRAIN, or KAPSULA_RELOAD_DRAIN (1 to 3600 seconds): tests make a
- * drain end in a second instead of a minute.
- */
-static int reload_drain = RELOAD_DRAIN;
-#define RESPAWN_MAX 30000 /* ms: the longest back-off */
-#define SHORT_LIFE  10    /* s: a worker that dies sooner failed */
-#define OLD_MAX     256   /* draining workers tracked */
-#define FD_SPARE    64    /* descriptors besides connections */
+#define RESPAWN_MAX  30000 /* ms: the longest back-off */
+#define SHORT_LIFE   10    /* s: a worker that dies sooner failed */
+#define OLD_MAX      256   /* draining workers tracked */
+#define FD_SPARE     64    /* descriptors besides connections */
+#define READY_WAIT   2000  /* ms a reload waits for its new workers */
 /*
  * Journal columns of the rate table, one a worker alive: 16 workers and
  * seven generations of them draining after quick reloads. Each column
@@ -62,6 +57,12 @@ static int reload_drain = RELOAD_DRAIN;
  */
 #define JOURNAL_COLS (WORKERS_MAX * 8)
 #define RELOAD_NICE  10 /* the parent's priority while it loads */
+
+/*
+ * RELOAD_DRAIN, or KAPSULA_RELOAD_DRAIN (1 to 3600 seconds): tests make a
+ * drain end in a second instead of a minute.
+ */
+static int reload_drain = RELOAD_DRAIN;
 
 /* A bound address: one socket per worker slot. */
 struct sock {
