@@ -111,6 +111,10 @@ buf_take(struct buf *b, size_t *len)
 		return NULL;
 	}
 	p = b->data;
+	/* What is taken is kept for a generation's life: no doubling
+	   slack, which was up to half of every buffer. */
+	if (b->cap > b->len + 1 && (p = realloc(b->data, b->len + 1)) == NULL)
+		p = b->data;
 	if (len != NULL)
 		*len = b->len;
 	memset(b, 0, sizeof(*b));

@@ -26,7 +26,10 @@ int buf_vprintf(struct buf *, const char *, va_list)
     __attribute__((format(printf, 2, 0)));
 /* Appends s escaped for XML and HTML text and attribute values. */
 int buf_addxml(struct buf *, const char *);
-/* Hands the bytes to the caller (NUL-terminated, length in *len). */
+/*
+ * Hands the bytes to the caller (NUL-terminated, length in *len), in a
+ * block of len + 1 bytes: what is kept carries no growth slack.
+ */
 char *buf_take(struct buf *, size_t *len);
 void buf_free(struct buf *);
 
