@@ -271,6 +271,25 @@ raw_lang(const struct conn *c, const char *line, size_t len)
 	return path_lang(c, seg);
 }
 
+/* Prepared bytes, a big file from disk, or a text version made now. */
+static void
+reply_node(struct conn *c, const struct node *n)
+{
+	const char *data;
+	size_t len = 0;
+	char *own;
+
+	if (n->ondisk) {
+		conn_reply_file(c, ST_SUCCESS, n->reply, n->reply_len, n);
+		return;
+	}
+	data = node_gemini(n, &len, &own);
+	if (data == NULL || own != NULL)
+		conn_reply_own(c, ST_SUCCESS, own, len);
+	else
+		conn_reply(c, ST_SUCCESS, data, len);
+}
+
 static void
 gemini_handle(struct conn *c, const char *line, size_t len)
 {
@@ -315,11 +334,7 @@ gemini_handle(struct conn *c, const char *line, size_t len)
 		return;
 	}
 	if ((n = tree_lookup(c->cap->snap, u.path)) != NULL) {
-		if (n->ondisk)
-			conn_reply_file(
-			    c, ST_SUCCESS, n->reply, n->reply_len, n);
-		else
-			conn_reply(c, ST_SUCCESS, n->reply, n->reply_len);
+		reply_node(c, n);
 		return;
 	}
 	if (tree_folder(c->cap->snap, u.path) != NULL) {

@@ -492,13 +492,33 @@ gopher_slow_down(struct conn *c, const char *line, size_t len, unsigned secs)
 	gopher_error(c, ST_SLOW_DOWN, msg);
 }
 
+/* A node's bytes in this view (a text version's made now), or about it. */
+static void
+reply_node(struct conn *c, const struct node *n, char kind)
+{
+	const char *data;
+	size_t len = 0;
+	char *own;
+
+	data = node_gopher(n, c->l->gl->view, &len, &own);
+	if (data == NULL || (kind == 0 && own != NULL)) {
+		conn_reply_own(c, ST_SUCCESS, own, len);
+		return;
+	}
+	if (kind != 0)
+		gopher_plus(c, n, data, len, kind);
+	else
+		conn_reply(c, ST_SUCCESS, data, len);
+	free(own);
+}
+
 static void
 gopher_handle(struct conn *c, const char *line, size_t len)
 {
 	char sel[SELECTOR_MAX + 1], path[URI_MAX + 1];
-	const char *tab, *why, *data, *lang, *plus = NULL, *words;
+	const char *tab, *why, *lang, *plus = NULL, *words;
 	const struct node *n;
-	size_t sellen, dlen, wlen;
+	size_t sellen, wlen;
 	char kind = 0;
 
 	if (len > GOPHER_REQ_MAX) {
@@ -579,11 +599,7 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 		    kind ? 5 : 0, n);
 		return;
 	}
-	data = node_gopher(n, c->l->gl->view, &dlen);
-	if (kind != 0)
-		gopher_plus(c, n, data, dlen, kind);
-	else
-		conn_reply(c, ST_SUCCESS, data, dlen);
+	reply_node(c, n, kind);
 }
 
 const struct front gopher_front = {

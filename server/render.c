@@ -14,6 +14,7 @@
 #include "l10n.h"
 #include "mime.h"
 #include "name.h"
+#include "recipe.h"
 #include "render.h"
 #include "uri.h"
 #include "wrap.h"
@@ -22,17 +23,36 @@
 #define GOPHER_PORT 70   /* RFC 4266 default */
 #define GEMINI_PORT 1965 /* a gemini:// URL without a port */
 
-/* Where rendered lines go: Gopher info lines, or plain text lines. */
+/* Where a line goes: the menu, the text version, or both. */
+#define TO_MENU 1
+#define TO_TEXT 2
+#define TO_BOTH (TO_MENU | TO_TEXT)
+
+/*
+ * Where rendered lines go: Gopher info lines (CRLF) into menu, plain text
+ * lines (LF) into text, or both in one pass. With both, a text line that
+ * is a menu line's text becomes a piece naming those menu bytes, and text
+ * holds the other lines (a recipe's pool).
+ */
 struct sink {
-	struct buf *out;
+	struct buf *menu;   /* NULL: no menu */
+	struct buf *text;   /* NULL: no text version */
+	struct buf *pieces; /* with a menu and a text: the recipe's pieces */
+	size_t start;       /* where the menu begins in menu */
+	size_t lit;         /* text bytes no piece holds yet */
 	const struct render_opts *o;
+	/* The Gemini text version's URL list, made beside the view's own
+	   (its lines are the same in a UTF-8 view); NULL for none. */
+	const struct render_opts *gem;
 	size_t width;
-	int menu;         /* 1: "i" lines with CRLF; 0: text with LF */
-	int blank;        /* nothing out yet, or the last line was empty */
-	const char *pre;  /* prefix of the first wrapped line */
-	const char *cont; /* prefix of the lines after it */
-	size_t widest;    /* widest line of the last wrapped block */
-	struct buf refs;  /* text only: the numbered link list */
+	int to;             /* where the lines being wrapped go */
+	int menu_blank;     /* nothing out yet, or the last line was empty */
+	int text_blank;     /* the same in the text: their lines differ */
+	const char *pre;    /* prefix of the first wrapped line */
+	const char *cont;   /* prefix of the lines after it */
+	size_t widest;      /* widest line of the last wrapped block */
+	struct buf refs;    /* the text's numbered link list */
+	struct buf gemrefs; /* with gem: the same, Gemini's */
 	unsigned nlinks;
 	int in_pre;      /* inside a preformatted block */
 	int pre_cut;     /* a line of this block was cut in the menu */
@@ -76,24 +96,61 @@ clean_text(struct buf *out, const struct render_opts *o, const char *s,
 	return rc;
 }
 
+/* The text's literal bytes so far as one piece, before a menu piece. */
 static int
-emit_line(struct sink *k, const char *prefix, const char *s, size_t n)
+flush_literal(struct sink *k)
 {
-	size_t plen = strlen(prefix);
+	size_t n = k->text->len - k->lit;
+
+	if (n > 0 && recipe_add(k->pieces, k->lit, n, RECIPE_POOL) == -1)
+		return -1;
+	k->lit = k->text->len;
+	return 0;
+}
+
+/*
+ * The text line equal to the menu line at off: a piece naming it (an
+ * empty line is cheaper as a literal byte).
+ */
+static int
+text_ref(struct sink *k, size_t off, size_t len)
+{
+	if (len == 0) {
+		buf_addch(k->text, '\n');
+		return k->text->oom ? -1 : 0;
+	}
+	if (flush_literal(k) == -1 || recipe_add(k->pieces, off, len, 0) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+emit_line(struct sink *k, int to, const char *prefix, const char *s, size_t n)
+{
+	size_t plen = strlen(prefix), at = 0;
 
 	/* "* " before nothing would leave a trailing space. */
 	while (n == 0 && plen > 0 && prefix[plen - 1] == ' ')
 		plen--;
-	if (k->menu)
-		buf_addch(k->out, 'i');
-	buf_add(k->out, prefix, plen);
-	buf_add(k->out, s, n);
-	if (k->menu)
-		buf_printf(k->out, "\t\t%s\t%u\r\n", k->o->host, k->o->port);
-	else
-		buf_addch(k->out, '\n');
-	k->blank = plen == 0 && n == 0;
-	return k->out->oom ? -1 : 0;
+	if ((to & TO_MENU) && k->menu != NULL) {
+		buf_addch(k->menu, 'i');
+		at = k->menu->len;
+		buf_add(k->menu, prefix, plen);
+		buf_add(k->menu, s, n);
+		buf_printf(k->menu, "\t\t%s\t%u\r\n", k->o->host, k->o->port);
+		k->menu_blank = plen == 0 && n == 0;
+		if (k->menu->oom)
+			return -1;
+	}
+	if (!(to & TO_TEXT) || k->text == NULL)
+		return 0;
+	k->text_blank = plen == 0 && n == 0;
+	if ((to & TO_MENU) && k->menu != NULL)
+		return text_ref(k, at - k->start, plen + n);
+	buf_add(k->text, prefix, plen);
+	buf_add(k->text, s, n);
+	buf_addch(k->text, '\n');
+	return k->text->oom ? -1 : 0;
 }
 
 static int
@@ -105,7 +162,7 @@ on_wrapped(void *arg, const char *s, size_t n, size_t cols)
 	k->pre = k->cont;
 	if (cols > k->widest)
 		k->widest = cols;
-	return emit_line(k, prefix, s, n);
+	return emit_line(k, k->to, prefix, s, n);
 }
 
 /*
@@ -114,8 +171,8 @@ on_wrapped(void *arg, const char *s, size_t n, size_t cols)
  * preformatted text), so indentation written with tabs survives.
  */
 static int
-emit_wrapped_tabs(struct sink *k, const char *s, size_t n, const char *pre,
-    const char *cont, int tabs)
+emit_wrapped_tabs(struct sink *k, int to, const char *s, size_t n,
+    const char *pre, const char *cont, int tabs)
 {
 	struct buf clean = {0}, wide = {0};
 	struct buf *text = &clean;
@@ -129,6 +186,7 @@ emit_wrapped_tabs(struct sink *k, const char *s, size_t n, const char *pre,
 			goto out;
 		text = &wide;
 	}
+	k->to = to;
 	k->pre = pre;
 	k->cont = cont;
 	k->widest = 0;
@@ -141,10 +199,10 @@ out:
 }
 
 static int
-emit_wrapped(
-    struct sink *k, const char *s, size_t n, const char *pre, const char *cont)
+emit_wrapped(struct sink *k, int to, const char *s, size_t n, const char *pre,
+    const char *cont)
 {
-	return emit_wrapped_tabs(k, s, n, pre, cont, 0);
+	return emit_wrapped_tabs(k, to, s, n, pre, cont, 0);
 }
 
 /*
@@ -161,9 +219,12 @@ emit_heading(struct sink *k, const struct gmi_line *l)
 
 	if (l->textlen == 0)
 		return 0;
-	if (!k->blank && emit_line(k, "", "", 0) == -1)
+	/* Each output's own last line: a menu has lines a text lacks. */
+	if (emit_line(k,
+	        (k->menu_blank ? 0 : TO_MENU) | (k->text_blank ? 0 : TO_TEXT),
+	        "", "", 0) == -1)
 		return -1;
-	if (emit_wrapped(k, l->text, l->textlen, "", "") == -1)
+	if (emit_wrapped(k, TO_BOTH, l->text, l->textlen, "", "") == -1)
 		return -1;
 	if (k->widest == 0) /* only control bytes: nothing to underline */
 		return 0;
@@ -171,7 +232,7 @@ emit_heading(struct sink *k, const struct gmi_line *l)
 		buf_addch(&rule, l->type == GMI_H1 ? '=' : '-');
 	if (rule.oom)
 		goto out;
-	rc = emit_line(k, "", rule.data ? rule.data : "", rule.len);
+	rc = emit_line(k, TO_BOTH, "", rule.data ? rule.data : "", rule.len);
 out:
 	buf_free(&rule);
 	return rc;
@@ -188,7 +249,6 @@ static int
 emit_pre(struct sink *k, const char *s, size_t n)
 {
 	struct buf clean = {0}, wide = {0}, cut = {0};
-	struct buf *line = &wide;
 	size_t cols = k->width > RENDER_PRE_WIDTH ? k->width : RENDER_PRE_WIDTH;
 	int rc = -1;
 
@@ -196,16 +256,18 @@ emit_pre(struct sink *k, const char *s, size_t n)
 	    wrap_expand_tabs(&wide, clean.data ? clean.data : "", clean.len) ==
 	        -1)
 		goto out;
-	if (k->menu) {
-		if (wrap_cut_with(&cut, wide.data ? wide.data : "", wide.len,
-		        cols,
-		        charset_ellipsis((enum charset)k->o->charset)) == -1)
-			goto out;
-		if (cut.len != wide.len)
-			k->pre_cut = 1;
-		line = &cut;
+	if (k->menu != NULL &&
+	    wrap_cut_with(&cut, wide.data ? wide.data : "", wide.len, cols,
+	        charset_ellipsis((enum charset)k->o->charset)) == -1)
+		goto out;
+	if (k->menu == NULL || cut.len == wide.len) {
+		rc = emit_line(
+		    k, TO_BOTH, "", wide.data ? wide.data : "", wide.len);
+		goto out;
 	}
-	rc = emit_line(k, "", line->data ? line->data : "", line->len);
+	k->pre_cut = 1;
+	if (emit_line(k, TO_MENU, "", cut.data, cut.len) == 0)
+		rc = emit_line(k, TO_TEXT, "", wide.data, wide.len);
 out:
 	buf_free(&clean);
 	buf_free(&wide);
@@ -519,7 +581,7 @@ emit_dead_link(struct sink *k, const struct gmi_line *l, enum l10n_text why)
 	buf_addch(&raw, ')');
 	if (raw.oom)
 		goto out;
-	rc = emit_wrapped(k, raw.data, raw.len, "", "");
+	rc = emit_wrapped(k, TO_MENU, raw.data, raw.len, "", "");
 out:
 	buf_free(&raw);
 	buf_free(&url);
@@ -587,7 +649,7 @@ search_item(struct sink *k, const struct gmi_line *l, const char *path,
 	if (sel.oom)
 		goto out;
 	rc = render_item(
-	    k->out, qlen > 0 ? '1' : '7', label, labellen, sel.data, k->o);
+	    k->menu, qlen > 0 ? '1' : '7', label, labellen, sel.data, k->o);
 out:
 	buf_free(&sel);
 	return rc;
@@ -626,7 +688,7 @@ menu_local_path(struct sink *k, const struct gmi_line *l, char *path,
 		rc = emit_dead_link(k, l, L10N_NAME_TOO_LONG);
 		goto out;
 	}
-	rc = render_item(k->out, local_item_type(k->o, path), label, labellen,
+	rc = render_item(k->menu, local_item_type(k->o, path), label, labellen,
 	    sel.data, k->o);
 out:
 	buf_free(&sel);
@@ -668,7 +730,7 @@ menu_link(struct sink *k, const struct gmi_line *l)
 
 	char path[URI_MAX + 1];
 
-	k->blank = 0;
+	k->menu_blank = 0;
 	/* Links to ourselves by absolute URL are local links. */
 	if (own_gemini(k->o, l->url, l->urllen, path, sizeof(path) - 1) == 0)
 		return menu_local_path(k, l, path, label, labellen);
@@ -688,7 +750,7 @@ menu_link(struct sink *k, const struct gmi_line *l)
 			                            : L10N_DEAD_LINK);
 		}
 		if (rc == 0)
-			return item_at(k->out, g.type, label, labellen, g.sel,
+			return item_at(k->menu, g.type, label, labellen, g.sel,
 			    g.host, g.port, k->width, k->o);
 		rc = -1;
 	}
@@ -700,7 +762,7 @@ menu_link(struct sink *k, const struct gmi_line *l)
 	buf_add(&url, l->url, l->urllen);
 	if (url.oom || url_selector(&sel, url.data, url.len) == -1)
 		goto out;
-	rc = render_item(k->out, 'h', label, labellen, sel.data, k->o);
+	rc = render_item(k->menu, 'h', label, labellen, sel.data, k->o);
 out:
 	buf_free(&url);
 	buf_free(&sel);
@@ -748,57 +810,67 @@ local_url(struct buf *out, const struct render_opts *o, const char *path,
 /*
  * In the text version a link is "[N] label" in the flow and "[N] URL" in
  * a list at the end: a local target as a full URL in the protocol that
- * carried the page (a reader can paste it), the rest as written.
+ * carried the page (a reader can paste it), the rest as written. This is
+ * one entry of the list, as o resolves it.
  */
 static int
-text_link(struct sink *k, const struct gmi_line *l)
+add_ref(struct buf *refs, const struct render_opts *o, const struct gmi_line *l,
+    const char *num)
 {
-	char path[URI_MAX + 1], num[32], indent[32];
-	const char *label = l->textlen ? l->text : l->url;
-	size_t labellen = l->textlen ? l->textlen : l->urllen;
+	char path[URI_MAX + 1];
 	struct gopher_ref g;
 	struct buf url = {0};
 	const char *q = NULL;
 	size_t qlen = 0;
 	int local;
 
-	snprintf(num, sizeof(num), "[%u] ", ++k->nlinks);
-	buf_addstr(&k->refs, num);
+	buf_addstr(refs, num);
 	/* A gopher:// URL's query, if any, is part of its selector. */
 	if (l->urllen <= 9 || strncasecmp(l->url, "gopher://", 9) != 0)
 		q = link_query(l->url, l->urllen, &qlen);
-	if (own_gemini(k->o, l->url, l->urllen, path, sizeof(path) - 1) == 0)
+	if (own_gemini(o, l->url, l->urllen, path, sizeof(path) - 1) == 0)
 		local = 1;
 	else if (l->urllen > 9 && strncasecmp(l->url, "gopher://", 9) == 0)
 		local = parse_gopher(l->url, l->urllen, &g) != -1 &&
-		        own_gopher(k->o, &g, path, sizeof(path) - 1) == 0;
+		        own_gopher(o, &g, path, sizeof(path) - 1) == 0;
 	else
-		local = !has_scheme(l->url, l->urllen) &&
-		        (l->urllen < 2 || memcmp(l->url, "//", 2) != 0) &&
-		        local_target(
-		            k->o, l->url, l->urllen, path, sizeof(path)) == 0;
-	if (local && k->o->is_folder != NULL && path[strlen(path) - 1] != '/' &&
-	    k->o->is_folder(k->o->arg, path))
+		local =
+		    !has_scheme(l->url, l->urllen) &&
+		    (l->urllen < 2 || memcmp(l->url, "//", 2) != 0) &&
+		    local_target(o, l->url, l->urllen, path, sizeof(path)) == 0;
+	if (local && o->is_folder != NULL && path[strlen(path) - 1] != '/' &&
+	    o->is_folder(o->arg, path))
 		strcat(path, "/"); /* room kept above */
 	if (local)
-		local_url(&url, k->o, path, q, qlen);
+		local_url(&url, o, path, q, qlen);
 	else if (!has_scheme(l->url, l->urllen) && l->urllen >= 2 &&
 	         memcmp(l->url, "//", 2) == 0)
 		buf_addstr(&url, "gemini:"); /* "//host/x" keeps Gemini */
 	if (!local)
 		buf_add(&url, l->url, l->urllen);
 	if (url.oom)
-		k->refs.oom = 1;
+		refs->oom = 1;
 	else
-		clean_text(
-		    &k->refs, k->o, url.data ? url.data : "", url.len, 0);
+		clean_text(refs, o, url.data ? url.data : "", url.len, 0);
 	buf_free(&url);
-	buf_addch(&k->refs, '\n');
-	if (k->refs.oom)
+	buf_addch(refs, '\n');
+	return refs->oom ? -1 : 0;
+}
+
+static int
+text_link(struct sink *k, const struct gmi_line *l)
+{
+	char num[32], indent[32];
+	const char *label = l->textlen ? l->text : l->url;
+	size_t labellen = l->textlen ? l->textlen : l->urllen;
+
+	snprintf(num, sizeof(num), "[%u] ", ++k->nlinks);
+	if (add_ref(&k->refs, k->o, l, num) == -1 ||
+	    (k->gem != NULL && add_ref(&k->gemrefs, k->gem, l, num) == -1))
 		return -1;
 	memset(indent, ' ', strlen(num)); /* a hanging indent under label */
 	indent[strlen(num)] = '\0';
-	return emit_wrapped(k, label, labellen, num, indent);
+	return emit_wrapped(k, TO_TEXT, label, labellen, num, indent);
 }
 
 /*
@@ -823,8 +895,8 @@ end_pre(struct sink *k)
 		buf_addstr(&label, l10n(k->o->lang, L10N_FULL_WIDTH_TEXT));
 	if (label.oom || uri_encode_path(&sel, k->o->text) == -1)
 		goto out;
-	rc = render_item(k->out, '0', label.data, label.len, sel.data, k->o);
-	k->blank = 0;
+	rc = render_item(k->menu, '0', label.data, label.len, sel.data, k->o);
+	k->menu_blank = 0;
 out:
 	buf_free(&label);
 	buf_free(&sel);
@@ -836,19 +908,24 @@ render_line(struct sink *k, const struct gmi_line *l)
 {
 	switch (l->type) {
 	case GMI_TEXT:
-		return emit_wrapped_tabs(k, l->text, l->textlen, "", "", 1);
+		return emit_wrapped_tabs(
+		    k, TO_BOTH, l->text, l->textlen, "", "", 1);
 	case GMI_H1:
 	case GMI_H2:
 	case GMI_H3:
 		return emit_heading(k, l);
 	case GMI_ITEM:
-		return emit_wrapped(k, l->text, l->textlen, "* ", "  ");
+		return emit_wrapped(
+		    k, TO_BOTH, l->text, l->textlen, "* ", "  ");
 	case GMI_QUOTE:
-		return emit_wrapped(k, l->text, l->textlen, "> ", "> ");
+		return emit_wrapped(
+		    k, TO_BOTH, l->text, l->textlen, "> ", "> ");
 	case GMI_PRE:
 		return emit_pre(k, l->text, l->textlen);
 	case GMI_LINK:
-		return k->menu ? menu_link(k, l) : text_link(k, l);
+		if (k->menu != NULL && menu_link(k, l) == -1)
+			return -1;
+		return k->text != NULL ? text_link(k, l) : 0;
 	case GMI_PRE_OPEN: /* the alt text describes; it is not content */
 		k->in_pre = 1;
 		k->pre_cut = 0;
@@ -862,6 +939,8 @@ render_line(struct sink *k, const struct gmi_line *l)
 }
 
 static int top_items(struct sink *);
+static int links_to(
+    const struct render_opts *, const char *, size_t, const char *);
 
 /* The page's heading(s) and the blank lines around them lead the menu. */
 static int
@@ -877,6 +956,8 @@ render_body(struct sink *k, const char *gmi, size_t len)
 	struct gmi_parser gp;
 	struct gmi_line l;
 
+	k->offer_search = k->menu != NULL && k->o->search != NULL &&
+	                  !links_to(k->o, gmi, len, k->o->search);
 	gmi_init(&gp, gmi, len);
 	while (gmi_next(&gp, &l)) {
 		if (k->menu && !k->top_done && !is_top(&l) &&
@@ -889,19 +970,24 @@ render_body(struct sink *k, const char *gmi, size_t len)
 		return -1;
 	if (k->menu && !k->top_done && top_items(k) == -1)
 		return -1;
+	if (k->menu != NULL && buf_addstr(k->menu, ".\r\n") == -1)
+		return -1;
 	return 0;
 }
 
 static void
-sink_init(
-    struct sink *k, struct buf *out, const struct render_opts *o, int menu)
+sink_init(struct sink *k, const struct render_opts *o, struct buf *menu,
+    struct buf *text)
 {
 	memset(k, 0, sizeof(*k));
-	k->out = out;
+	k->menu = menu;
+	k->text = text;
+	k->start = menu != NULL ? menu->len : 0;
+	k->lit = text != NULL ? text->len : 0;
 	k->o = o;
 	k->width = sink_width(o);
-	k->menu = menu;
-	k->blank = 1;
+	k->menu_blank = 1;
+	k->text_blank = 1;
 }
 
 /* A server-made item, its label in the page's language(s). */
@@ -913,7 +999,7 @@ label_item(
 	int rc = -1;
 
 	if (l10n_add(&label, k->o->lang, t) == 0)
-		rc = item_at(k->out, type, label.data, label.len, sel,
+		rc = item_at(k->menu, type, label.data, label.len, sel,
 		    k->o->host, port, k->width, k->o);
 	buf_free(&label);
 	return rc;
@@ -999,10 +1085,16 @@ top_items(struct sink *k)
 			goto out;
 		any = 1;
 	}
-	rc = any ? emit_line(k, "", "", 0) : 0;
+	rc = any ? emit_line(k, TO_MENU, "", "", 0) : 0;
 out:
 	buf_free(&sel);
 	return rc;
+}
+
+static int
+is_8bit(const struct render_opts *o)
+{
+	return o->charset == CHARSET_KOI8R || o->charset == CHARSET_CP1251;
 }
 
 /*
@@ -1014,7 +1106,7 @@ encode_tail(struct buf *out, size_t start, const struct render_opts *o)
 {
 	struct buf e = {0};
 
-	if (o->charset != CHARSET_KOI8R && o->charset != CHARSET_CP1251)
+	if (!is_8bit(o))
 		return out->oom ? -1 : 0;
 	if (out->oom || charset_encode(&e, (enum charset)o->charset,
 	                    out->data + start, out->len - start) == -1) {
@@ -1028,19 +1120,28 @@ encode_tail(struct buf *out, size_t start, const struct render_opts *o)
 	return out->oom ? -1 : 0;
 }
 
+/* The numbered URL list that ends a text with links. */
+static int
+add_urls(struct sink *k, struct buf *out, const struct buf *refs)
+{
+	if (k->nlinks > 0) {
+		if (!k->text_blank)
+			buf_addch(out, '\n');
+		buf_add(out, refs->data, refs->len);
+	}
+	return out->oom || refs->oom ? -1 : 0;
+}
+
 int
 render_menu(
     struct buf *out, const char *gmi, size_t len, const struct render_opts *o)
 {
 	struct sink k;
-	size_t start = out->len;
 
-	sink_init(&k, out, o, 1);
-	k.offer_search = o->search != NULL && !links_to(o, gmi, len, o->search);
+	sink_init(&k, o, out, NULL);
 	if (render_body(&k, gmi, len) == -1)
 		return -1;
-	buf_addstr(out, ".\r\n");
-	return encode_tail(out, start, o);
+	return encode_tail(out, k.start, o);
 }
 
 /* LF line ends: the same bytes serve as Gopher type 0 and text/plain. */
@@ -1052,17 +1153,99 @@ render_text(
 	size_t start = out->len;
 	int rc = -1;
 
-	sink_init(&k, out, o, 0);
-	if (render_body(&k, gmi, len) == -1)
-		goto out;
-	if (k.nlinks > 0) {
-		if (!k.blank)
-			buf_addch(out, '\n');
-		buf_add(out, k.refs.data, k.refs.len);
+	sink_init(&k, o, NULL, out);
+	if (render_body(&k, gmi, len) == 0 && add_urls(&k, out, &k.refs) == 0)
+		rc = encode_tail(out, start, o);
+	buf_free(&k.refs);
+	return rc;
+}
+
+/* Characters in s: in an 8-bit charset, the bytes they encode to. */
+static size_t
+chars(const char *s, size_t n)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
+}
+
+/*
+ * The pieces of one kind (menu or pool, ascending, apart) moved from the
+ * folded UTF-8 of s to its 8-bit encoding: one byte per character.
+ */
+static void
+remap(const char *s, struct recipe_piece *p, size_t np, uint32_t pool)
+{
+	size_t i, at = 0, c = 0, off, len;
+
+	for (i = 0; i < np; i++) {
+		if ((p[i].len & RECIPE_POOL) != pool)
+			continue;
+		len = p[i].len & ~RECIPE_POOL;
+		c += chars(s + at, p[i].off - at);
+		off = c;
+		c += chars(s + p[i].off, len);
+		at = p[i].off + len;
+		p[i].off = (uint32_t)off;
+		p[i].len = (uint32_t)(c - off) | pool;
 	}
-	rc = out->oom || k.refs.oom ? -1 : encode_tail(out, start, o);
+}
+
+static int
+encode_recipe(struct sink *k, struct buf *pieces)
+{
+	struct recipe_piece *p = (struct recipe_piece *)(void *)pieces->data;
+	size_t np = pieces->len / sizeof(*p);
+
+	if (is_8bit(k->o)) {
+		remap(k->menu->data + k->start, p, np, 0);
+		remap(k->text->data ? k->text->data : "", p, np, RECIPE_POOL);
+	}
+	if (encode_tail(k->menu, k->start, k->o) == -1)
+		return -1;
+	return encode_tail(k->text, 0, k->o);
+}
+
+/* A URL list as the recipe's piece [nlines + flavour] (empty: none). */
+static int
+add_tail(struct sink *k, struct buf *pieces, const struct buf *refs)
+{
+	size_t at = k->text->len;
+
+	if (refs != NULL && add_urls(k, k->text, refs) == -1)
+		return -1;
+	return recipe_add(pieces, at, k->text->len - at, RECIPE_POOL);
+}
+
+int
+render_page(struct buf *menu, struct recipe *text, const char *gmi, size_t len,
+    const struct render_opts *o, const struct render_opts *gem)
+{
+	struct buf pool = {0}, pieces = {0};
+	struct sink k;
+	size_t nlines;
+	int rc = -1;
+
+	if (text == NULL)
+		return render_menu(menu, gmi, len, o);
+	sink_init(&k, o, menu, &pool);
+	k.pieces = &pieces;
+	k.gem = gem;
+	if (render_body(&k, gmi, len) == -1 || flush_literal(&k) == -1)
+		goto out;
+	nlines = pieces.len / sizeof(struct recipe_piece);
+	if (add_tail(&k, &pieces, &k.refs) == -1 ||
+	    add_tail(&k, &pieces, gem != NULL ? &k.gemrefs : NULL) == -1 ||
+	    encode_recipe(&k, &pieces) == -1)
+		goto out;
+	rc = recipe_take(text, &pieces, &pool, nlines);
 out:
 	buf_free(&k.refs);
+	buf_free(&k.gemrefs);
+	buf_free(&pool);
+	buf_free(&pieces);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 struct buf;
+struct recipe;
 
 #define RENDER_WIDTH 67 /* display columns; see reference/gopher.md */
 /* Preformatted lines stay whole up to here: an 80-column terminal. */
@@ -69,6 +70,17 @@ int render_menu(
 /* Plain text wrapped at o->width, links listed as numbered references. */
 int render_text(
     struct buf *out, const char *gmi, size_t len, const struct render_opts *);
+
+/*
+ * The menu of render_menu and, in the same pass, the text of render_text
+ * as a recipe (recipe.h) whose line pieces name the menu's bytes from
+ * its start in menu (text->menu is left to the caller, once the menu's
+ * bytes stay where they are). With gem, the recipe also holds the URL
+ * list of the page's Gemini text version (gem: its options; for a UTF-8
+ * view only, whose lines it shares). With text NULL: render_menu.
+ */
+int render_page(struct buf *menu, struct recipe *text, const char *gmi,
+    size_t len, const struct render_opts *o, const struct render_opts *gem);
 
 /* Gopher item type for a local decoded path by extension: '1' for dirs. */
 char render_item_type(const char *path);

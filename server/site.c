@@ -3,6 +3,9 @@
  * listings for folders without index.gmi, plain-text versions, feeds per
  * language, and every node's Gopher bytes per view (port and charset).
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,14 +18,17 @@
 #include "gemtext.h"
 #include "l10n.h"
 #include "mime.h"
+#include "recipe.h"
 #include "render.h"
 #include "search.h"
 #include "tree.h"
 #include "uri.h"
 
 #define TEXT_SUFFIX ".txt" /* "/en/a.gmi" is also "/en/a.gmi.txt" */
-
-static void base_opts(struct render_opts *, const struct tree_opts *);
+/* Rendering threads at most: more cores than this share a small tree. */
+#define RENDER_THREADS_MAX 4
+/* Nodes a thread renders in a row (neighbours share a folder's pages). */
+#define RENDER_BLOCK 32
 
 /* a + b into out; 0, or -1 when it does not fit. */
 static int
@@ -194,79 +200,26 @@ gopher_base(char *out, size_t outsz, const struct tree_opts *o, size_t v)
 		    o->gopher_host, v6 ? "]" : "", o->views[v].port);
 }
 
-/* The loaded part of a snapshot, sorted, before derived pages join it. */
-struct sorted {
-	const struct snapshot *s;
-	size_t n;
-};
-
-static int
-is_folder_sorted(void *arg, const char *path)
-{
-	const struct sorted *so = arg;
-	char dir[URI_MAX * 2];
-	const struct node *f;
-
-	if (join(dir, sizeof(dir), path, "/") == -1)
-		return 0;
-	f = lookup_sorted(so->s, so->n, dir);
-	return f != NULL && f->is_dir;
-}
-
-static const char *
-mime_of_sorted(void *arg, const char *path)
-{
-	const struct sorted *so = arg;
-	const struct node *n = lookup_sorted(so->s, so->n, path);
-
-	return n != NULL ? n->mime : NULL;
-}
-
 /*
- * The Gemini text version of a gemtext page: its link list names Gemini
- * URLs. Gopher's own versions (gopher:// URLs) come with the views.
+ * A gemtext page's plain-text version "/a.gmi.txt", added empty: its page
+ * renders it with its menus, in one pass. A real file of that name wins.
  */
 static int
-add_text_version(
+add_text_node(
     struct snapshot *s, size_t nsorted, size_t i, const struct tree_opts *to)
 {
-	char path[URI_MAX * 2], base[512];
-	struct render_opts o;
-	struct sorted so = {s, nsorted};
-	struct buf t = {0};
+	char path[URI_MAX * 2];
 	struct node *n;
-	const char *body;
-	size_t len;
-	int rc;
 
-	/* A real file of that name wins over the generated version. */
 	if (join(path, sizeof(path), s->nodes[i].path, TEXT_SUFFIX) == -1 ||
 	    lookup_sorted(s, nsorted, path) != NULL)
 		return 0;
-	base_opts(&o, to);
-	o.self = s->nodes[i].path;
-	o.lang = s->nodes[i].lang;
-	if (to->hostname != NULL) { /* else the links list paths */
-		gemini_base(base, sizeof(base), to);
-		o.base = base;
-	}
-	o.is_folder = is_folder_sorted;
-	o.mime_of = mime_of_sorted;
-	o.arg = &so;
-	body = body_of(&s->nodes[i], &len);
-	if (render_text(&t, body, len, &o) == -1)
-		goto err;
-	/* tree_add may move the array: nothing of nodes[i] is used below. */
 	if ((n = tree_add(s, path)) == NULL)
-		goto err;
+		return -1;
 	n->derived = 1;
-	rc = tree_set_reply(
-	    n, "text/plain", page_lang(s, to, path), t.data, t.len);
-	buf_free(&t);
-	return rc;
-err:
-	buf_free(&t);
-	return -1;
+	n->mime = "text/plain";
+	n->lang = page_lang(s, to, path);
+	return 0;
 }
 
 static int
@@ -593,58 +546,171 @@ alts_of(const struct tree_opts *o, size_t v, struct render_alt *alts)
 	return n;
 }
 
-/* One view's bytes of a node; NULL data (and 0) when the body serves. */
-static int
-view_bytes(struct snapshot *s, const struct node *n, const struct tree_opts *to,
-    size_t v, struct buf *out)
+int
+site_opts(struct site_opts *so, const struct snapshot *s,
+    const struct node *page, const struct tree_opts *to, size_t v)
 {
-	char self[URI_MAX * 2], text[URI_MAX * 2], src[URI_MAX * 2], want[32];
-	struct render_alt alts[CHARSET_N];
-	struct render_opts o;
-	const struct node *from;
+	struct render_opts *o = &so->o;
+
+	base_opts(o, to);
+	o->lang = page->lang;
+	o->is_folder = is_folder;
+	o->mime_of = mime_of;
+	o->arg = (void *)(uintptr_t)s;
+	if (join(so->self, sizeof(so->self), page->path,
+	        page->is_dir ? "index.gmi" : "") == -1 ||
+	    join(so->text, sizeof(so->text), so->self, TEXT_SUFFIX) == -1)
+		return -1;
+	o->self = so->self;
+	if (v == to->nviews) {              /* the Gemini text version */
+		if (to->hostname != NULL) { /* else the links list paths */
+			gemini_base(so->base, sizeof(so->base), to);
+			o->base = so->base;
+		}
+		return 0;
+	}
+	o->port = to->views[v].port;
+	o->charset = to->views[v].charset;
+	o->is_search = is_search;
+	o->gopher_urls = 1; /* the text version's links; menus make items */
+	o->text = tree_lookup(s, so->text) != NULL ? so->text : NULL;
+	offer_search(s, so->self, o, so->want, sizeof(so->want));
+	if (strcmp(so->self, "/index.gmi") == 0) {
+		o->alts = so->alts;
+		o->nalts = alts_of(to, v, so->alts);
+	}
+	return 0;
+}
+
+/* The text version a page renders: its derived node, or NULL. */
+static struct node *
+text_of(struct snapshot *s, const struct site_opts *so)
+{
+	struct node *t = (struct node *)tree_lookup(s, so->text);
+
+	return t != NULL && t->derived ? t : NULL;
+}
+
+/* The first UTF-8 view, whose menus the Gemini text version refers to. */
+static size_t
+utf8_view(const struct tree_opts *to)
+{
+	size_t v;
+
+	for (v = 0; v < to->nviews; v++)
+		if (to->views[v].charset == CHARSET_UTF8)
+			break;
+	return v;
+}
+
+/*
+ * A page's menu in view v and, in the same pass, its text version's
+ * recipe in that view (with gem, the Gemini text version's URL list too).
+ */
+static int
+render_view(struct snapshot *s, struct node *n, struct node *t,
+    const struct tree_opts *to, size_t v, const struct render_opts *gem,
+    size_t *bytes)
+{
+	struct site_opts so;
+	struct buf menu = {0};
+	struct recipe *r = NULL;
+	const char *body;
+	size_t len;
+
+	if (site_opts(&so, s, n, to, v) == -1)
+		return -1;
+	body = body_of(n, &len);
+	if (t != NULL && (r = calloc(1, sizeof(*r))) == NULL)
+		return -1;
+	if (render_page(&menu, r, body, len, &so.o, gem) == -1 ||
+	    (n->gopher[v].data = buf_take(&menu, &n->gopher[v].len)) == NULL)
+		goto err;
+	*bytes += n->gopher[v].len;
+	if (r != NULL) {
+		r->menu = n->gopher[v].data;
+		t->gopher[v].text = r;
+		*bytes += r->size;
+	}
+	return 0;
+err:
+	buf_free(&menu);
+	recipe_free(r);
+	return -1;
+}
+
+/*
+ * The Gemini text version: a recipe on the first UTF-8 view's menu, its
+ * header made as for any reply (rendered text is clean UTF-8, wrap_clean
+ * made it so); with no such view, made whole.
+ */
+static int
+gemini_text(struct snapshot *s, struct node *n, struct node *t,
+    const struct tree_opts *to, size_t *bytes)
+{
+	struct site_opts gem;
+	struct buf b = {0};
+	const char *body;
+	size_t len, u = utf8_view(to);
+	int rc = -1;
+
+	if (u < to->nviews) {
+		t->text = t->gopher[u].text;
+		rc = tree_set_body(t, "", 0);
+	} else {
+		body = body_of(n, &len);
+		if (site_opts(&gem, s, n, to, to->nviews) == 0 &&
+		    render_text(&b, body, len, &gem.o) == 0)
+			rc = tree_set_body(t, b.data ? b.data : "", b.len);
+		buf_free(&b);
+	}
+	*bytes += rc == 0 ? t->reply_len : 0;
+	return rc;
+}
+
+/*
+ * A gemtext page's menu in every view and its text version: one pass per
+ * view makes both (its text node is this page's to fill, no one else's).
+ */
+static int
+render_page_views(struct snapshot *s, struct node *n,
+    const struct tree_opts *to, size_t *bytes)
+{
+	struct site_opts gem;
+	struct node *t;
+	size_t v, u = utf8_view(to);
+
+	/* A path too long for a selector: no menu, as no one can ask. */
+	if (site_opts(&gem, s, n, to, to->nviews) == -1)
+		return 0;
+	t = text_of(s, &gem);
+	if (s->nviews > 0 &&
+	    ((n->gopher = calloc(s->nviews, sizeof(*n->gopher))) == NULL ||
+	        (t != NULL && (t->gopher = calloc(
+	                           s->nviews, sizeof(*t->gopher))) == NULL)))
+		return -1;
+	for (v = 0; v < s->nviews; v++)
+		if (render_view(s, n, t, to, v, v == u && t ? &gem.o : NULL,
+		        bytes) == -1)
+			return -1;
+	return t != NULL ? gemini_text(s, n, t, to, bytes) : 0;
+}
+
+/*
+ * A file's bytes in one view, where they differ from its body (text in
+ * an 8-bit charset, XML with character references); NULL data (and 0)
+ * when the body serves.
+ */
+static int
+view_bytes(
+    const struct node *n, const struct tree_opts *to, size_t v, struct buf *out)
+{
 	const char *body;
 	size_t len;
 	int cs = to->views[v].charset;
 
-	base_opts(&o, to);
-	o.port = to->views[v].port;
-	o.charset = cs;
-	o.lang = n->lang;
-	o.is_folder = is_folder;
-	o.mime_of = mime_of;
-	o.is_search = is_search;
-	o.arg = s;
 	body = body_of(n, &len);
-	if (is_gemtext(n)) {
-		if (join(self, sizeof(self), n->path,
-		        n->is_dir ? "index.gmi" : "") == -1 ||
-		    join(text, sizeof(text), self, TEXT_SUFFIX) == -1)
-			return 0;
-		o.self = self;
-		o.text = tree_lookup(s, text) != NULL ? text : NULL;
-		offer_search(s, self, &o, want, sizeof(want));
-		if (strcmp(self, "/index.gmi") == 0) {
-			o.alts = alts;
-			o.nalts = alts_of(to, v, alts);
-		}
-		return render_menu(out, body, len, &o);
-	}
-	if (n->derived) {
-		/* "/a.gmi.txt" is the text of "/a.gmi". */
-		len = strlen(n->path) - strlen(TEXT_SUFFIX);
-		if (len >= sizeof(src))
-			return 0;
-		memcpy(src, n->path, len);
-		src[len] = '\0';
-		if ((from = tree_lookup(s, src)) == NULL)
-			return 0;
-		o.self = src;
-		o.gopher_urls = 1;
-		body = body_of(from, &len);
-		return render_text(out, body, len, &o);
-	}
-	if (cs == CHARSET_UTF8 || n->gopher != NULL ||
-	    u8_check((const uint8_t *)body, len) != NULL)
+	if (cs == CHARSET_UTF8 || u8_check((const uint8_t *)body, len) != NULL)
 		return 0;
 	if (mime_is_text(n->mime))
 		return charset_encode(out, (enum charset)cs, body, len);
@@ -655,27 +721,26 @@ view_bytes(struct snapshot *s, const struct node *n, const struct tree_opts *to,
 	return 0;
 }
 
-/* Every node's Gopher bytes in every view, where they differ from its body. */
+/* A file's Gopher bytes in every view, where they differ from its body. */
 static int
-render_views(struct snapshot *s, struct node *n, const struct tree_opts *to)
+render_views(struct snapshot *s, struct node *n, const struct tree_opts *to,
+    size_t *bytes)
 {
 	struct gview *g;
 	struct buf b = {0};
 	size_t v;
 	int any = 0;
 
-	if (n->gopher != NULL) /* made with the node (Gopher Atom feeds) */
-		return 0;
 	if ((g = calloc(s->nviews, sizeof(*g))) == NULL)
 		return -1;
 	for (v = 0; v < s->nviews; v++) {
-		if (view_bytes(s, n, to, v, &b) == -1)
+		if (view_bytes(n, to, v, &b) == -1)
 			goto err;
 		if (b.len == 0 && b.data == NULL)
 			continue;
 		if ((g[v].data = buf_take(&b, &g[v].len)) == NULL)
 			goto err;
-		s->bytes += g[v].len;
+		*bytes += g[v].len;
 		any = 1;
 	}
 	if (any)
@@ -689,6 +754,100 @@ err:
 		free(g[v].data);
 	free(g);
 	return -1;
+}
+
+static int has_index(const struct snapshot *, const struct node *);
+
+/*
+ * One node's renderings. A text version is its page's to make; a folder
+ * with an index.gmi is that page's alias; Gopher Atom feeds came with
+ * their node. Reads only fields no thread writes (path, mime, is_dir).
+ */
+static int
+render_node(struct snapshot *s, struct node *n, const struct tree_opts *to,
+    size_t *bytes)
+{
+	if (n->derived || (n->is_dir && has_index(s, n)) || n->gopher != NULL)
+		return 0;
+	if (is_gemtext(n))
+		return render_page_views(s, n, to, bytes);
+	return render_views(s, n, to, bytes);
+}
+
+/* One thread's share: every nthreads-th block of nodes, from its own. */
+struct part {
+	struct snapshot *s;
+	const struct tree_opts *to;
+	size_t first;
+	size_t step;
+	size_t bytes; /* summed into s->bytes once every thread is done */
+	int rc;
+	int started;
+	pthread_t tid;
+};
+
+static void *
+render_part(void *arg)
+{
+	struct part *p = arg;
+	size_t b, i, end;
+
+	for (b = p->first * RENDER_BLOCK; b < p->s->n && p->rc == 0;
+	     b += p->step * RENDER_BLOCK) {
+		end = b + RENDER_BLOCK < p->s->n ? b + RENDER_BLOCK : p->s->n;
+		for (i = b; i < end && p->rc == 0; i++)
+			p->rc = render_node(
+			    p->s, &p->s->nodes[i], p->to, &p->bytes);
+	}
+	return NULL;
+}
+
+/* One per core the parent may run on, up to RENDER_THREADS_MAX. */
+static size_t
+render_threads(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == -1)
+		return 1;
+	n = CPU_COUNT(&set);
+	return n < 1                    ? 1
+	       : n > RENDER_THREADS_MAX ? RENDER_THREADS_MAX
+	                                : (size_t)n;
+}
+
+/*
+ * Every node's renderings, on several threads: each writes only the
+ * nodes it renders (and a page's text version), and the lookups they
+ * make read a sorted array nothing adds to meanwhile. Threads inherit
+ * the parent's nice value; workers are forked after they are joined.
+ */
+static int
+render_all(struct snapshot *s, const struct tree_opts *to)
+{
+	struct part parts[RENDER_THREADS_MAX] = {{0}};
+	size_t i, n = render_threads();
+	int rc = 0;
+
+	for (i = 0; i < n; i++)
+		parts[i] =
+		    (struct part){.s = s, .to = to, .first = i, .step = n};
+	for (i = 1; i < n; i++)
+		parts[i].started = pthread_create(&parts[i].tid, NULL,
+		                       render_part, &parts[i]) == 0;
+	render_part(&parts[0]);
+	for (i = 1; i < n; i++) {
+		if (parts[i].started)
+			pthread_join(parts[i].tid, NULL);
+		else /* no thread: this one does its share */
+			render_part(&parts[i]);
+	}
+	for (i = 0; i < n; i++) {
+		s->bytes += parts[i].bytes;
+		rc |= parts[i].rc;
+	}
+	return rc;
 }
 
 /* A folder's index.gmi node, or NULL (the snapshot must be sorted). */
@@ -744,6 +903,19 @@ feed_author(const struct snapshot *s, size_t nsorted, const struct tree_opts *o)
 	return feed_page_title(body, len);
 }
 
+/* Nothing is added from here on: the array loses its doubling slack. */
+static void
+shrink_nodes(struct snapshot *s)
+{
+	struct node *n;
+
+	if (s->n > 0 && s->n < s->cap &&
+	    (n = reallocarray(s->nodes, s->n, sizeof(*n))) != NULL) {
+		s->nodes = n;
+		s->cap = s->n;
+	}
+}
+
 int
 site_derive(
     struct snapshot *s, const struct tree_opts *o, char *err, size_t errsz)
@@ -763,16 +935,15 @@ site_derive(
 			    add_feeds(s, nsorted, i, o, author) == -1)
 				goto err;
 		} else if (is_gemtext(&s->nodes[i]) &&
-		           add_text_version(s, nsorted, i, o) == -1)
+		           add_text_node(s, nsorted, i, o) == -1)
 			goto err;
 	}
 	free(author);
 	author = NULL;
 	tree_sort(s);
-	for (i = 0; i < s->n; i++)
-		if (!s->nodes[i].is_dir || !has_index(s, &s->nodes[i]))
-			if (render_views(s, &s->nodes[i], o) == -1)
-				goto err;
+	shrink_nodes(s);
+	if (render_all(s, o) == -1)
+		goto err;
 	for (i = 0; i < s->n; i++)
 		if (s->nodes[i].is_dir && s->nodes[i].reply == NULL)
 			alias_index(s, &s->nodes[i]);

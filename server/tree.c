@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "log.h"
 #include "mime.h"
+#include "recipe.h"
 #include "render.h"
 #include "status.h"
 #include "search.h"
@@ -84,13 +85,19 @@ int
 tree_set_reply(struct node *n, const char *mime, const char *lang,
     const char *body, size_t len)
 {
-	struct buf b = {0};
-	int text = mime_is_text(mime);
-
 	n->mime = mime;
-	n->lang = text ? lang : NULL;
+	n->lang = mime_is_text(mime) ? lang : NULL;
+	return tree_set_body(n, body, len);
+}
+
+int
+tree_set_body(struct node *n, const char *body, size_t len)
+{
+	struct buf b = {0};
+	int text = mime_is_text(n->mime);
+
 	buf_printf(&b, "%02d ", ST_SUCCESS);
-	buf_addstr(&b, mime);
+	buf_addstr(&b, n->mime);
 	if (text && n->charset != NULL)
 		buf_printf(&b, "; charset=%s", n->charset);
 	else if (text && u8_check((const uint8_t *)body, len) == NULL &&
@@ -215,13 +222,28 @@ node_is_menu(const struct node *n)
 }
 
 const char *
-node_gopher(const struct node *n, size_t view, size_t *len)
+node_gopher(const struct node *n, size_t view, size_t *len, char **own)
 {
+	*own = NULL;
+	if (n->gopher != NULL && n->gopher[view].text != NULL)
+		return *own = recipe_make(
+		           n->gopher[view].text, RECIPE_GOPHER, "", 0, len);
 	if (n->gopher != NULL && n->gopher[view].data != NULL) {
 		*len = n->gopher[view].len;
 		return n->gopher[view].data;
 	}
 	return node_text(n, len);
+}
+
+const char *
+node_gemini(const struct node *n, size_t *len, char **own)
+{
+	*own = NULL;
+	if (n->text != NULL)
+		return *own = recipe_make(
+		           n->text, RECIPE_GEMINI, n->reply, n->reply_len, len);
+	*len = n->reply_len;
+	return n->reply;
 }
 
 const char *
@@ -875,8 +897,10 @@ snapshot_unref(struct snapshot *s)
 		free(s->nodes[i].charset);
 		free(s->nodes[i].utf8);
 		free(s->nodes[i].reply);
-		for (v = 0; s->nodes[i].gopher != NULL && v < s->nviews; v++)
+		for (v = 0; s->nodes[i].gopher != NULL && v < s->nviews; v++) {
 			free(s->nodes[i].gopher[v].data);
+			recipe_free(s->nodes[i].gopher[v].text);
+		}
 		free(s->nodes[i].gopher);
 	}
 	free(s->nodes);

@@ -9,6 +9,11 @@
 
 #include <stddef.h>
 
+#include "charset.h"
+#include "render.h"
+#include "uri.h"
+
+struct recipe;
 struct type_rule;
 
 /* One rendering of the Gopher bytes: the port its menus name, a charset. */
@@ -41,10 +46,14 @@ struct tree_opts {
 	int search; /* build the search index and offer search */
 };
 
-/* A node's Gopher bytes as one Gopher view sends them (NULL: the body). */
+/*
+ * A node's Gopher bytes as one Gopher view sends them (NULL: the body), or
+ * a text version's recipe: its bytes are made per request.
+ */
 struct gview {
 	char *data;
 	size_t len;
+	struct recipe *text;
 };
 
 struct node {
@@ -56,7 +65,10 @@ struct node {
 	int derived; /* a generated text version: Gopher renders its own */
 	char *reply; /* Gemini: "20 <meta>\r\n" + body, one buffer */
 	size_t reply_len;
-	size_t hdr_len;       /* body = reply + hdr_len */
+	size_t hdr_len; /* body = reply + hdr_len */
+	/* A text version's body as a recipe (reply is then its header
+	   alone): gopher[i].text of a UTF-8 view, not owned. */
+	const struct recipe *text;
 	struct gview *gopher; /* one per view; NULL: the body raw in all */
 	char *charset;        /* text that is not UTF-8: its charset, or NULL */
 	char *utf8;           /* that text converted to UTF-8, for Gopher and
@@ -102,9 +114,16 @@ const struct node *tree_lookup(const struct snapshot *, const char *path);
 int tree_link(const struct snapshot *, const char *path, char *out, size_t);
 /* The folder a path names when it is given without its final '/'. */
 const struct node *tree_folder(const struct snapshot *, const char *path);
-/* The Gopher bytes for a node in one view: its menu, or the body (in
-   UTF-8: Gopher carries no charset, and its listeners speak UTF-8). */
-const char *node_gopher(const struct node *, size_t view, size_t *len);
+/*
+ * The Gopher bytes for a node in one view: its menu, or the body (in
+ * UTF-8: Gopher carries no charset, and its listeners speak UTF-8); for
+ * a text version kept as a recipe, bytes made now into *own (malloc'd,
+ * the caller frees it; else NULL). NULL: out of memory.
+ */
+const char *node_gopher(
+    const struct node *, size_t view, size_t *len, char **own);
+/* The same for the Gemini reply of a node not left on disk. */
+const char *node_gemini(const struct node *, size_t *len, char **own);
 /* 1 when the node is served over Gopher as a menu (gemtext, folders). */
 int node_is_menu(const struct node *);
 /* A path's language: its top folder's, else the capsule's (may be NULL). */
@@ -124,9 +143,26 @@ int tree_glob(const char *pattern, const char *path);
 struct node *tree_add(struct snapshot *, const char *path);
 int tree_set_reply(struct node *, const char *mime, const char *lang,
     const char *body, size_t len);
+/* The reply from the node's mime and lang, which stay as they are. */
+int tree_set_body(struct node *, const char *body, size_t len);
 void tree_sort(struct snapshot *);
 /* Derived pages: directory listings, text versions, feeds, Gopher menus. */
 int site_derive(struct snapshot *, const struct tree_opts *, char *err, size_t);
+/* The options a page renders with, and the strings they point to. */
+struct site_opts {
+	struct render_opts o;
+	char self[URI_MAX * 2];
+	char text[URI_MAX * 2];
+	char base[512];
+	char want[32];
+	struct render_alt alts[CHARSET_N];
+};
+/*
+ * The options of page's menu and text version in view v, or with v ==
+ * nviews of its Gemini text version; -1 when its path is too long.
+ */
+int site_opts(struct site_opts *, const struct snapshot *,
+    const struct node *page, const struct tree_opts *, size_t v);
 /* The root index's lang for a capsule of several language folders. */
 int site_root_lang(struct snapshot *, const struct tree_opts *);
 #endif

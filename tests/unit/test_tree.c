@@ -181,25 +181,37 @@ header(const char *path)
 	return h;
 }
 
+/* The Gemini reply (made now for a text version) has needle. */
 static int
 body_has(const char *path, const char *needle)
 {
 	const struct node *n = tree_lookup(snap, path);
+	const char *r;
+	char *own;
+	size_t len;
+	int has;
 
-	return n != NULL && strstr(n->reply + n->hdr_len, needle) != NULL;
+	if (n == NULL || (r = node_gemini(n, &len, &own)) == NULL)
+		return 0;
+	has = strstr(r + n->hdr_len, needle) != NULL;
+	free(own);
+	return has;
 }
 
 static int
 gopher_has(const char *path, const char *needle)
 {
 	const struct node *n = tree_lookup(snap, path);
-	size_t len;
 	const char *g;
+	char *own;
+	size_t len;
+	int has;
 
-	if (n == NULL)
+	if (n == NULL || (g = node_gopher(n, 0, &len, &own)) == NULL)
 		return 0;
-	g = node_gopher(n, 0, &len);
-	return strstr(g, needle) != NULL;
+	has = strstr(g, needle) != NULL;
+	free(own);
+	return has;
 }
 
 static void
@@ -367,17 +379,18 @@ test_legacy_charsets(void)
 	const struct node *n = tree_lookup(snap, "/old/cp1251.txt");
 	const char *g;
 	size_t len;
+	char *own; /* NULL: these are prepared bytes */
 
 	CHECK_STR(header("/old/cp1251.txt"),
 	    "20 text/plain; charset=windows-1251\r\n");
 	CHECK_STR(header("/old/koi8.txt"), "20 text/plain; charset=koi8-r\r\n");
 	/* Gemini gets the bytes as they are, Gopher gets UTF-8. */
 	CHECK(body_has("/old/cp1251.txt", CP1251));
-	g = n ? node_gopher(n, 0, &len) : NULL;
+	g = n ? node_gopher(n, 0, &len, &own) : NULL;
 	CHECK(g != NULL && len == strlen(RU_UTF8) &&
 	      memcmp(g, RU_UTF8, len) == 0);
 	n = tree_lookup(snap, "/old/koi8.txt");
-	g = n ? node_gopher(n, 0, &len) : NULL;
+	g = n ? node_gopher(n, 0, &len, &own) : NULL;
 	CHECK(g != NULL && len == strlen(RU_UTF8) &&
 	      memcmp(g, RU_UTF8, len) == 0);
 }
@@ -448,6 +461,7 @@ test_types(void)
 	const struct node *n;
 	char err[512];
 	size_t len;
+	char *own; /* NULL: a menu is prepared bytes */
 	const char *g;
 
 	rules[2] = rules[3];
@@ -457,7 +471,7 @@ test_types(void)
 	}
 	n = tree_lookup(s, "/blog/2021-05-07");
 	CHECK(n != NULL && strcmp(n->mime, "text/gemini") == 0);
-	g = n ? node_gopher(n, 0, &len) : NULL;
+	g = n ? node_gopher(n, 0, &len, &own) : NULL;
 	CHECKF(g != NULL && strstr(g, "1Me\t/resume\t") != NULL, "menu %s",
 	    g ? g : "");
 	CHECK(tree_lookup(s, "/blog/2021-05-07.txt") != NULL);
