@@ -646,7 +646,7 @@ err:
  */
 static int
 gemini_text(struct snapshot *s, struct node *n, struct node *t,
-    const struct tree_opts *to, size_t *bytes)
+    const struct tree_opts *to)
 {
 	struct site_opts gem;
 	struct buf b = {0};
@@ -664,7 +664,6 @@ gemini_text(struct snapshot *s, struct node *n, struct node *t,
 			rc = tree_set_body(t, b.data ? b.data : "", b.len);
 		buf_free(&b);
 	}
-	*bytes += rc == 0 ? t->reply_len : 0;
 	return rc;
 }
 
@@ -693,7 +692,8 @@ render_page_views(struct snapshot *s, struct node *n,
 		if (render_view(s, n, t, to, v, v == u && t ? &gem.o : NULL,
 		        bytes) == -1)
 			return -1;
-	return t != NULL ? gemini_text(s, n, t, to, bytes) : 0;
+	/* Its reply is counted with every node's, once they are all made. */
+	return t != NULL ? gemini_text(s, n, t, to) : 0;
 }
 
 /*
