@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,18 +81,30 @@ tree_add(struct snapshot *s, const char *path)
 	return n;
 }
 
-/* charset only where the bytes are UTF-8, lang only on text. */
-int
-tree_set_reply(struct node *n, const char *mime, const char *lang,
-    const char *body, size_t len)
+/*
+ * 1 when text is UTF-8 with no NUL: its charset can be named. Most of a
+ * tree is ASCII, skipped a word at a time; u8_check reads the rest.
+ */
+static int
+is_utf8_text(const char *s, size_t len)
 {
-	n->mime = mime;
-	n->lang = mime_is_text(mime) ? lang : NULL;
-	return tree_set_body(n, body, len);
+	const char *p = s, *end = s + len;
+	uint64_t w;
+
+	if (memchr(s, '\0', len) != NULL)
+		return 0;
+	while ((size_t)(end - p) >= sizeof(w)) {
+		memcpy(&w, p, sizeof(w));
+		if (w & 0x8080808080808080ULL)
+			break;
+		p += sizeof(w);
+	}
+	return u8_check((const uint8_t *)p, (size_t)(end - p)) == NULL;
 }
 
-int
-tree_set_body(struct node *n, const char *body, size_t len)
+/* The reply: header, then body; utf8 says whether the body is (-1: ask). */
+static int
+set_body(struct node *n, const char *body, size_t len, int utf8)
 {
 	struct buf b = {0};
 	int text = mime_is_text(n->mime);
@@ -100,8 +113,7 @@ tree_set_body(struct node *n, const char *body, size_t len)
 	buf_addstr(&b, n->mime);
 	if (text && n->charset != NULL)
 		buf_printf(&b, "; charset=%s", n->charset);
-	else if (text && u8_check((const uint8_t *)body, len) == NULL &&
-	         memchr(body, '\0', len) == NULL)
+	else if (text && (utf8 == -1 ? is_utf8_text(body, len) : utf8))
 		buf_addstr(&b, "; charset=utf-8");
 	if (n->lang != NULL)
 		buf_printf(&b, "; lang=%s", n->lang);
@@ -111,6 +123,29 @@ tree_set_body(struct node *n, const char *body, size_t len)
 	free(n->reply);
 	n->reply = buf_take(&b, &n->reply_len);
 	return n->reply ? 0 : -1;
+}
+
+int
+tree_set_body(struct node *n, const char *body, size_t len)
+{
+	return set_body(n, body, len, -1);
+}
+
+/* charset only where the bytes are UTF-8, lang only on text. */
+static int
+set_reply(struct node *n, const char *mime, const char *lang, const char *body,
+    size_t len, int utf8)
+{
+	n->mime = mime;
+	n->lang = mime_is_text(mime) ? lang : NULL;
+	return set_body(n, body, len, utf8);
+}
+
+int
+tree_set_reply(struct node *n, const char *mime, const char *lang,
+    const char *body, size_t len)
+{
+	return set_reply(n, mime, lang, body, len, -1);
 }
 
 static int
@@ -410,12 +445,11 @@ is_program(const char *data, size_t len)
  * detector is sure) and a UTF-8 copy for Gopher and for rendering.
  */
 static int
-legacy_text(struct node *n, const char *data, size_t len)
+legacy_text(struct node *n, const char *data, size_t len, int utf8)
 {
 	struct buf u = {0};
 
-	if (u8_check((const uint8_t *)data, len) == NULL &&
-	    memchr(data, '\0', len) == NULL)
+	if (utf8)
 		return 0;
 	if ((n->charset = charset_detect(data, len)) == NULL)
 		return 0;
@@ -491,7 +525,7 @@ load_file(struct loader *l, const char *fspath, const char *vpath)
 	char *data = NULL;
 	ssize_t got;
 	size_t len;
-	int fd = -1, rc = -1;
+	int fd = -1, rc = -1, utf8;
 
 	if (too_many(l))
 		return -1;
@@ -549,9 +583,11 @@ load_file(struct loader *l, const char *fspath, const char *vpath)
 	}
 	if ((n = tree_add(l->s, vpath)) == NULL)
 		goto err;
-	if (mime_is_text(mime) && legacy_text(n, data, len) == -1)
+	/* Read once: the check is a tenth of loading a big tree. */
+	utf8 = mime_is_text(mime) ? is_utf8_text(data, len) : -1;
+	if (mime_is_text(mime) && legacy_text(n, data, len, utf8) == -1)
 		goto err;
-	if (tree_set_reply(n, mime, lang, data, len) == -1)
+	if (set_reply(n, mime, lang, data, len, utf8) == -1)
 		goto err;
 	rc = 0;
 err:

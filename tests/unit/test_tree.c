@@ -115,6 +115,10 @@ make_tree(void)
 	make_dir("old");
 	PUT("old/cp1251.txt", CP1251);
 	PUT("old/koi8.txt", KOI8R);
+	/* Past a long ASCII start (checked a word at a time): the rest. */
+	PUT("misc/late-utf8.txt", "sixteen ascii by\xd0\xb1\n");
+	PUT("misc/late-ff.txt", "sixteen ascii by\xff\xfe\n");
+	PUT("misc/late-nul.txt", "sixteen ascii by\0\n");
 	make_dir("cgi-bin");
 	PUT("cgi-bin/hello.gmi", "# served by a CGI program\n");
 	make_dir("cgi-bin/sub");
@@ -393,6 +397,16 @@ test_legacy_charsets(void)
 	g = n ? node_gopher(n, 0, &len, &own) : NULL;
 	CHECK(g != NULL && len == strlen(RU_UTF8) &&
 	      memcmp(g, RU_UTF8, len) == 0);
+}
+
+/* UTF-8 is named only when every byte after the ASCII start is. */
+static void
+test_utf8_after_ascii(void)
+{
+	CHECK_STR(
+	    header("/misc/late-utf8.txt"), "20 text/plain; charset=utf-8\r\n");
+	CHECK(strstr(header("/misc/late-ff.txt"), "utf-8") == NULL);
+	CHECK(strstr(header("/misc/late-nul.txt"), "utf-8") == NULL);
 }
 
 /* Binaries, #! scripts and cgi-bin/ are not served; one line says so. */
@@ -712,6 +726,7 @@ main(void)
 	RUN(test_text_versions);
 	RUN(test_feeds);
 	RUN(test_legacy_charsets);
+	RUN(test_utf8_after_ascii);
 	RUN(test_programs);
 	RUN(test_glob);
 	RUN(test_types);
