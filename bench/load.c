@@ -20,7 +20,7 @@
 static const char *proto, *req, *expect;
 static int port, total;
 static atomic_int stop; /* the file of "until" exists */
-static int next_id, errors;
+static int next_id, errors, resumed;
 static double *lat;
 static SSL_CTX *ctx;
 static int resume; /* "gemini-resume": each thread resumes its session */
@@ -67,7 +67,21 @@ one(void)
 					(size_t)n : sizeof(head) - 1 - got);
 			got += (size_t)n;
 		}
-		/* TLS 1.3 tickets come after the handshake: keep the last. */
+		if (resume && SSL_session_reused(ssl)) {
+			pthread_mutex_lock(&mu);
+			resumed++;
+			pthread_mutex_unlock(&mu);
+		}
+		/*
+		 * TLS 1.3 tickets come after the handshake: keep the last.
+		 * SSL_free marks the session of a connection it thinks was
+		 * cut (no close_notify sent) as not resumable, so a client
+		 * that read the server's close_notify says it is done.
+		 */
+		if (resume && n == 0 &&
+		    SSL_get_error(ssl, n) == SSL_ERROR_ZERO_RETURN)
+			SSL_set_shutdown(
+			    ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 		if (resume && SSL_get0_session(ssl) != NULL &&
 		    SSL_SESSION_is_resumable(SSL_get0_session(ssl))) {
 			SSL_SESSION_free(sess);
@@ -181,7 +195,16 @@ main(int argc, char **argv)
 	if (until != NULL)
 		printf("p99.9 %6.2f ms  max %6.2f ms  ",
 		    lat[(size_t)(n * 0.999)] * 1e3, lat[n - 1] * 1e3);
-	printf("errors %d\n", errors);
+	printf("errors %d", errors);
+	/* Each thread's first connection is a full handshake. */
+	if (resume)
+		printf("  resumed %d", resumed);
+	printf("\n");
+	if (resume && resumed < n - conc) {
+		fprintf(stderr, "load: %d of %d connections resumed a session\n",
+		    resumed, n);
+		errors++;
+	}
 	free(lat);
 	free(th);
 	SSL_CTX_free(ctx);
