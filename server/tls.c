@@ -455,6 +455,12 @@ make_ctx(EVP_PKEY *k, X509 *x, STACK_OF(X509) * chain,
 	                             SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(
 	    ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE);
+	/*
+	 * Read what the socket holds at once, not a record header and then
+	 * its body: the client's Finished and its request line arrive
+	 * together, and took four reads.
+	 */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_num_tickets(ctx, 1);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	/* Each capsule resumes only its own sessions. */
