@@ -2,15 +2,19 @@
 # bench/ratio.sh: kapsula's server CPU per request as a ratio to the bare
 # responders of bench/bare.c (an epoll loop that sends the same bytes with
 # the same TLS settings and certificate, and no server logic). The machine
-# is shared and absolute figures drift; two servers measured side by side,
-# in alternating rounds, give a ratio that does not. One kapsula worker,
-# since the bare responder is one process. bench/run.sh ends with it.
+# is shared and absolute figures drift, even from one second to the next:
+# so the load generator alternates between the two servers request by
+# request, and each one's CPU time (in nanoseconds, from schedstat) is
+# measured over the same moments. Two identical bare responders measured
+# so differ by a few per cent a round; measured one after the other, by
+# up to 15 %. One kapsula worker, since the bare responder is one process.
+# bench/run.sh ends with it.
 # Usage: sh bench/ratio.sh build/kapsula [ONLY]: ONLY is gopher, gemini
-# or resume to run one of the three; ROUNDS (default 3) rounds each.
+# or resume to run one of the three; ROUNDS (default 5) rounds each.
 set -u
 bin=${1:?usage: ratio.sh KAPSULA [gopher|gemini|resume]}
 only=${2:-}
-rounds=${ROUNDS:-3}
+rounds=${ROUNDS:-5}
 L=build/bench-load
 mkdir -p build
 cc -O2 -o build/bench-load bench/load.c $(pkg-config --cflags --libs openssl) -pthread || exit 1
@@ -26,9 +30,10 @@ wait_port() {
 	done
 }
 family() { echo "$1"; cat "/proc/$1/task/$1/children" 2>/dev/null; }
+# CPU nanoseconds of a server and its workers, every thread.
 cpu() {
-	for _q in $(family "$1"); do cat "/proc/$_q/stat" 2>/dev/null; done |
-		awk '{ t += $14 + $15 + $16 + $17 } END { print t }'
+	for _q in $(family "$1"); do cat /proc/"$_q"/task/*/schedstat 2>/dev/null; done |
+		awk '{ t += $1 } END { printf "%.0f\n", t }'
 }
 mem() {
 	for _q in $(family "$1"); do cat "/proc/$_q/smaps_rollup" 2>/dev/null; done |
@@ -78,22 +83,21 @@ build/bench-bare tls "$bs" "$tmp/gemini.reply" "$tmp/certs/localhost.crt" \
 bsp=$!
 pids="$pids $bsp"
 wait_port "$bt" && wait_port "$bs" || exit 1
-# ms PID ARGS...: server CPU ms per request of one load run.
-ms() {
-	_p=$1
-	shift
-	_a=$(cpu $_p)
-	$L "$@" >/dev/null || echo "ratio.sh: the load run above failed" >&2
-	_b=$(cpu $_p)
-	awk -v a="$_a" -v b="$_b" -v n="$6" 'BEGIN { printf "%.4f", (b - a) * 10 / n }'
-}
-# The median round: the middle one of an odd count.
-ratio() { # NAME KPID KPORT BPID BPORT PROTO LINE-FOR-K LINE-FOR-B EXPECT C N
+# ratio NAME KPID KPORT BPID BPORT PROTO LINE-FOR-K LINE-FOR-B EXPECT C N:
+# each round sends N requests to each server, alternating; the median
+# round's ratio is the result.
+ratio() {
 	_r=""
 	_i=1
 	while [ $_i -le "$rounds" ]; do
-		_k=$(ms "$2" "$6" "$3" "$7" "$9" "${10}" "${11}")
-		_b=$(ms "$4" "$6" "$5" "$8" "$9" "${10}" "${11}")
+		_ka=$(cpu "$2")
+		_ba=$(cpu "$4")
+		$L "$6" "$3" "$7" "$9" "${10}" $((2 * ${11})) "$5" "$8" >/dev/null ||
+			echo "ratio.sh: the load run above failed" >&2
+		_kb=$(cpu "$2")
+		_bb=$(cpu "$4")
+		_k=$(awk -v a="$_ka" -v b="$_kb" -v n="${11}" 'BEGIN { printf "%.4f", (b - a) / 1e6 / n }')
+		_b=$(awk -v a="$_ba" -v b="$_bb" -v n="${11}" 'BEGIN { printf "%.4f", (b - a) / 1e6 / n }')
 		_r="$_r $(awk -v k="$_k" -v b="$_b" 'BEGIN { printf "%.3f", (b > 0 ? k / b : 0) }')"
 		printf '        round %d: kapsula %.4f ms, bare %.4f ms\n' "$_i" "$_k" "$_b"
 		_i=$((_i + 1))
