@@ -12,7 +12,6 @@ bin=${1:?usage: run.sh KAPSULA [BENCH_SEARCH]}
 bsearch=${2:-}
 pages=${SEARCH_PAGES:-20000}
 cc -O2 -o build/bench-load bench/load.c $(pkg-config --cflags --libs openssl) -pthread || exit 1
-cc -O2 -o build/bench-bare bench/bare.c $(pkg-config --cflags --libs openssl) || exit 1
 L=build/bench-load
 tmp=$(mktemp -d)
 pids=""
@@ -128,79 +127,8 @@ if command -v gophernicus >/dev/null 2>&1 &&
 	fi
 fi
 
-# Ratios to bare responders (bench/bare.c): an epoll loop that sends the
-# same bytes kapsula sent, with the same TLS settings and certificate, and
-# no server logic. The machine is shared and absolute figures drift; the
-# ratio of two servers measured side by side, in alternating rounds, does
-# not. One kapsula worker, since the bare responder is one process.
-echo "== ratios to bare responders (server CPU per request; median of 3 rounds)"
-k1g=$(port)
-k1p=$(port)
-"$bin" --root capsule --certs "$tmp/certs" --gemini "127.0.0.1:$k1g" \
-	--gopher "127.0.0.1:$k1p" --workers 1 >/dev/null 2>"$tmp/err1" &
-k1=$!
-pids="$pids $k1"
-wait_port "$k1p" || { cat "$tmp/err1"; exit 1; }
-python3 - "$k1g" "$k1p" "$page" "$tmp" <<'PY'
-import socket, ssl, sys
-g, p, page, tmp = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-def drain(s):
-    out = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            return out
-        out += d
-s = socket.create_connection(("127.0.0.1", p))
-s.sendall(page.encode() + b"\r\n")
-open(tmp + "/gopher.reply", "wb").write(drain(s))
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", g)),
-                    server_hostname="localhost")
-s.sendall(("gemini://localhost:%d%s\r\n" % (g, page)).encode())
-try:
-    open(tmp + "/gemini.reply", "wb").write(drain(s))
-except ssl.SSLError:
-    pass
-PY
-bt=$(port)
-bs=$(port)
-build/bench-bare tcp "$bt" "$tmp/gopher.reply" &
-pids="$pids $!"
-btp=$!
-build/bench-bare tls "$bs" "$tmp/gemini.reply" "$tmp/certs/localhost.crt" \
-	"$tmp/certs/localhost.key" &
-bsp=$!
-pids="$pids $bsp"
-wait_port "$bt" && wait_port "$bs" || exit 1
-# ms PID ARGS...: server CPU ms per request of one load run.
-ms() {
-	_p=$1
-	shift
-	_a=$(cpu $_p)
-	$L "$@" >/dev/null
-	_b=$(cpu $_p)
-	awk -v a="$_a" -v b="$_b" -v n="$6" 'BEGIN { printf "%.4f", (b - a) * 10 / n }'
-}
-ratio() { # NAME KPID KPORT BPID BPORT PROTO LINE-FOR-K LINE-FOR-B EXPECT C N
-	_r=""
-	for _i in 1 2 3; do
-		_k=$(ms "$2" "$6" "$3" "$7" "$9" "${10}" "${11}")
-		_b=$(ms "$4" "$6" "$5" "$8" "$9" "${10}" "${11}")
-		_r="$_r $(awk -v k="$_k" -v b="$_b" 'BEGIN { printf "%.3f", (b > 0 ? k / b : 0) }')"
-		printf '        round %d: kapsula %.4f ms, bare %.4f ms\n' "$_i" "$_k" "$_b"
-	done
-	echo "$_r" | tr ' ' '\n' | sed '/^$/d' | sort -n | sed -n 2p |
-		awk -v n="$1" '{ printf "%-34s %.2fx the bare responder\n", n, $1 }'
-}
-ratio "gopher, 50 clients" $k1 "$k1p" $btp "$bt" gopher "$page" "$page" "i" 50 30000
-ratio "gemini full handshake, 50 clients" $k1 "$k1g" $bsp "$bs" gemini \
-	"gemini://localhost:$k1g$page" "gemini://localhost:$bs$page" "20 " 50 3000
-ratio "gemini resumed session, 50 clients" $k1 "$k1g" $bsp "$bs" gemini-resume \
-	"gemini://localhost:$k1g$page" "gemini://localhost:$bs$page" "20 " 50 3000
-printf 'memory, one worker, after:  '; mem $k1
+# Ratios to bare responders, side by side (bench/ratio.sh).
+sh bench/ratio.sh "$bin" || exit 1
 
 if [ -n "$bsearch" ]; then
 	echo "== a generated tree of $pages pages"

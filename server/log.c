@@ -46,6 +46,49 @@ add(struct line *l, const char *fmt, ...)
 		l->n = sizeof(l->s) - 1;
 }
 
+/*
+ * The access log is written once per request: its fields are copied, not
+ * formatted (a printf per byte of the path cost more than a Gopher reply).
+ * The line keeps its last byte free, as add() does, for emit's newline.
+ */
+static void
+put(struct line *l, const char *s, size_t n)
+{
+	size_t room = sizeof(l->s) - 1 - l->n;
+
+	if (n > room)
+		n = room;
+	memcpy(l->s + l->n, s, n);
+	l->n += n;
+}
+
+static void
+put_str(struct line *l, const char *s)
+{
+	put(l, s, strlen(s));
+}
+
+static void
+put_num(struct line *l, unsigned long long v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	do
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	put(l, d + i, sizeof(d) - i);
+}
+
+static void
+put_hex(struct line *l, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	char e[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+
+	put(l, e, sizeof(e));
+}
+
 /* U+0080–U+009F, U+202A–U+202E and U+2066–U+2069, as UTF-8 at p. */
 static size_t
 dangerous_len(const unsigned char *p)
@@ -59,34 +102,51 @@ dangerous_len(const unsigned char *p)
 	return 0;
 }
 
+/* Runs of harmless bytes are copied whole; the rest as \xNN. */
 static void
 add_safe(struct line *l, const char *s)
 {
-	const unsigned char *p;
+	const unsigned char *p = (const unsigned char *)s, *run = p;
 	size_t i, k;
 
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if ((k = dangerous_len(p)) > 0) {
-			for (i = 0; i < k; i++)
-				add(l, "\\x%02x", p[i]);
-			p += k - 1;
-		} else if (*p < 0x20 || *p == 0x7f || *p == '\\')
-			add(l, "\\x%02x", *p);
-		else
-			add(l, "%c", *p);
+	for (; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\')
+			k = 1;
+		else if (*p < 0xc2 || (k = dangerous_len(p)) == 0)
+			continue;
+		put(l, (const char *)run, (size_t)(p - run));
+		for (i = 0; i < k; i++)
+			put_hex(l, p[i]);
+		p += k - 1;
+		run = p + 1;
 	}
+	put(l, (const char *)run, (size_t)(p - run));
 }
 
-/* Not strftime: glibc's reads /etc/localtime, which a sandbox forbids. */
+/*
+ * Not strftime: glibc's reads /etc/localtime, which a sandbox forbids.
+ * Made once a second: a busy worker logs thousands of lines in each.
+ */
 static void
 add_time(struct line *l)
 {
+	static char stamp[32];
+	static size_t len;
+	static time_t last = -1;
 	time_t t = time(NULL);
 	struct tm tm;
+	int n;
 
-	gmtime_r(&t, &tm);
-	add(l, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (t != last) {
+		gmtime_r(&t, &tm);
+		n = snprintf(stamp, sizeof(stamp),
+		    "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		    tm.tm_sec);
+		len = n > 0 && (size_t)n < sizeof(stamp) ? (size_t)n : 0;
+		last = t;
+	}
+	put(l, stamp, len);
 }
 
 /* One write(2) per line: lines of several workers never mix. */
@@ -110,16 +170,30 @@ emit(int fd, struct line *l)
 void
 log_access(const struct access *a)
 {
-	struct line l = {.n = 0};
+	struct line l;
 
+	l.n = 0;
 	add_time(&l);
-	if (a->ip != NULL && a->ip[0] != '\0')
-		add(&l, " %s", a->ip);
-	add(&l, " %s %s %d ", a->capsule, a->proto, a->status);
-	if (a->sent < a->due)
-		add(&l, "%llu/%llu ", a->sent, a->due);
-	else
-		add(&l, "%llu ", a->sent);
+	if (a->ip != NULL && a->ip[0] != '\0') {
+		put(&l, " ", 1);
+		put_str(&l, a->ip);
+	}
+	put(&l, " ", 1);
+	put_str(&l, a->capsule);
+	put(&l, " ", 1);
+	put_str(&l, a->proto);
+	put(&l, " ", 1);
+	if (a->status < 0)
+		put(&l, "-", 1);
+	put_num(&l, a->status < 0 ? -(unsigned long long)a->status
+	                          : (unsigned long long)a->status);
+	put(&l, " ", 1);
+	put_num(&l, a->sent);
+	if (a->sent < a->due) {
+		put(&l, "/", 1);
+		put_num(&l, a->due);
+	}
+	put(&l, " ", 1);
 	add_safe(&l, a->path);
 	emit(STDOUT_FILENO, &l);
 }

@@ -33,6 +33,7 @@
 #include "net.h"
 #include "tcpinfo.h"
 #include "proxy.h"
+#include "sockbio.h"
 #include "tree.h"
 
 #define DRAIN_TIME 2           /* seconds to wait for the client's FIN */
@@ -64,7 +65,16 @@
  */
 #define FD_FILL_MAX 65536
 
-enum state { C_PROXY, C_HANDSHAKE, C_READ, C_WRITE, C_SHUTDOWN, C_DRAIN };
+/* C_CLOSE: the last records sent (close_notify), then the half-close. */
+enum state {
+	C_PROXY,
+	C_HANDSHAKE,
+	C_READ,
+	C_WRITE,
+	C_SHUTDOWN,
+	C_CLOSE,
+	C_DRAIN
+};
 
 static void conn_cb(evutil_socket_t, short, void *);
 static void conn_free(struct conn *);
@@ -653,12 +663,29 @@ do_write(struct conn *c)
 static int
 do_shutdown(struct conn *c)
 {
-	struct timeval drain = {DRAIN_TIME, 0};
 	int r;
 
 	if (c->ssl != NULL && (r = SSL_shutdown(c->ssl)) < 0 &&
 	    SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_WRITE)
 		return conn_wait(c, EV_WRITE, remaining(&c->deadline));
+	c->state = C_CLOSE;
+	return 0;
+}
+
+/* The half-close only once every record the BIO holds is sent. */
+static int
+do_close(struct conn *c)
+{
+	struct timeval drain = {DRAIN_TIME, 0};
+
+	if (c->ssl != NULL) {
+		switch (sockbio_flush(SSL_get_wbio(c->ssl))) {
+		case 0:
+			return conn_wait(c, EV_WRITE, remaining(&c->deadline));
+		case -1:
+			return -1;
+		}
+	}
 	shutdown(c->fd, SHUT_WR);
 	c->state = C_DRAIN;
 	now(&c->deadline);
@@ -680,6 +707,24 @@ do_drain(struct conn *c)
 	if (r == -1 && (errno == EAGAIN || errno == EINTR))
 		return conn_wait(c, EV_READ, remaining(&c->deadline));
 	return -1;
+}
+
+/*
+ * What OpenSSL wrote during a step (a flight, a session ticket, a reply
+ * and its close_notify) leaves in one write before the connection waits.
+ * A socket too full for it is waited on like any other write; after an
+ * error, what is there (an alert saying why) is sent if it can be.
+ */
+static int
+conn_flush(struct conn *c, int rc)
+{
+	int r = sockbio_flush(SSL_get_wbio(c->ssl));
+
+	if (rc == -1 || r == 1)
+		return rc;
+	if (r == -1)
+		return -1;
+	return conn_wait(c, EV_WRITE, remaining(&c->deadline));
 }
 
 static void
@@ -708,11 +753,16 @@ conn_step(struct conn *c)
 		case C_SHUTDOWN:
 			rc = do_shutdown(c);
 			break;
+		case C_CLOSE:
+			rc = do_close(c);
+			break;
 		default:
 			rc = do_drain(c);
 			break;
 		}
 	} while (rc == 0);
+	if (c->ssl != NULL)
+		rc = conn_flush(c, rc);
 	if (rc == -1)
 		conn_free(c);
 }
@@ -909,6 +959,7 @@ accept_conn(
 	struct limit_ref ref = {0, -1};
 	struct sockaddr_storage ss;
 	struct conn *c;
+	BIO *bio;
 
 	/* A dual-stack socket's IPv4 client is logged and counted as one. */
 	if (peerlen > 0 && (size_t)peerlen <= sizeof(ss)) {
@@ -935,8 +986,9 @@ accept_conn(
 	event_assign(&c->ev, w->base, fd, 0, conn_cb, c);
 	if (c->front->tls) {
 		if ((c->ssl = SSL_new(c->cap->ctx)) == NULL ||
-		    !SSL_set_fd(c->ssl, fd))
+		    (bio = sockbio_new(fd)) == NULL)
 			goto err;
+		SSL_set_bio(c->ssl, bio, bio);
 		SSL_set_app_data(c->ssl, c);
 		SSL_set_accept_state(c->ssl);
 		c->state = C_HANDSHAKE;

@@ -230,6 +230,12 @@ cert_refused(char *err, size_t errsz, const char *cpath, X509 *x)
 	ERR_clear_error();
 }
 
+/*
+ * The tickets' cipher, fetched once: EVP_aes_256_cbc() names OpenSSL's
+ * legacy table, which OpenSSL 3 turns into a fetch on every ticket.
+ */
+static EVP_CIPHER *ticket_cipher;
+
 /* Where each context keeps its generation's ticket keys. */
 static int
 keys_index(void)
@@ -276,7 +282,7 @@ ticket_cb(SSL *s, unsigned char name[16], unsigned char iv[16],
 		memcpy(name, k, 16);
 		if (RAND_bytes(iv, 16) != 1 ||
 		    !EVP_EncryptInit_ex(
-		        cctx, EVP_aes_256_cbc(), NULL, k + 48, iv) ||
+		        cctx, ticket_cipher, NULL, k + 48, iv) ||
 		    !ticket_mac(hctx, k))
 			return -1;
 		return 1;
@@ -288,7 +294,7 @@ ticket_cb(SSL *s, unsigned char name[16], unsigned char iv[16],
 		return 0;
 	k = keys->key[i];
 	if (!ticket_mac(hctx, k) ||
-	    !EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k + 48, iv))
+	    !EVP_DecryptInit_ex(cctx, ticket_cipher, NULL, k + 48, iv))
 		return -1;
 	return i == 0 ? 1 : 2; /* 2: good, but seal a new one */
 }
@@ -455,13 +461,27 @@ make_ctx(EVP_PKEY *k, X509 *x, STACK_OF(X509) * chain,
 	                             SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(
 	    ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE);
+	/*
+	 * The chain sent is the certificate file's, added above. Left on,
+	 * OpenSSL would also try to build one from the context's store at
+	 * every full handshake (X509_verify_cert), and that store is empty.
+	 */
+	SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
+	/*
+	 * Read what the socket holds at once, not a record header and then
+	 * its body: the client's Finished and its request line arrive
+	 * together, and took four reads.
+	 */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_num_tickets(ctx, 1);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	/* Each capsule resumes only its own sessions. */
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)ts->names[0],
 	    (unsigned)strnlen(ts->names[0], SSL_MAX_SID_CTX_LENGTH));
+	if (ts->keys != NULL && ts->keys->n > 0 && ticket_cipher == NULL)
+		ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
 	if (ts->keys != NULL && ts->keys->n > 0 &&
-	    (keys_index() == -1 ||
+	    (ticket_cipher == NULL || keys_index() == -1 ||
 	        !SSL_CTX_set_ex_data(ctx, keys_index(), (void *)ts->keys) ||
 	        !SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb))) {
 		ssl_error(

@@ -288,6 +288,63 @@ def _(c):
           "exit %d: %r" % (r.returncode, r.stderr[-300:]))
 
 
+def openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@test("a certificate file with its intermediate: the client gets both")
+def _(c):
+    # kapsula sends the chain the file holds and builds none itself
+    # (SSL_MODE_NO_AUTO_CHAIN): a client that trusts only the root
+    # verifies the leaf through the intermediate kapsula sent.
+    base = os.path.join(c.tmp, "chain")
+    root = capsule(os.path.join(base, "root"), "C")
+    certs = os.path.join(base, "certs")
+    os.makedirs(certs)
+    p = lambda n: os.path.join(base, n)
+    ext = p("ext.cnf")
+    write(ext, "[req]\ndistinguished_name = dn\n[dn]\n"
+          "[ca]\nbasicConstraints = critical,CA:TRUE\n"
+          "keyUsage = critical,keyCertSign,cRLSign\n"
+          "[leaf]\nbasicConstraints = CA:FALSE\n"
+          "subjectAltName = DNS:localhost,IP:127.0.0.1\n")
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:P-256", "-nodes", "-keyout", p("root.key"),
+            "-out", p("root.crt"), "-days", "30", "-subj", "/CN=Test Root",
+            "-extensions", "ca", "-config", ext)
+    for name, subj, signer, section in (
+            ("mid", "/CN=Test Intermediate", "root", "ca"),
+            ("leaf", "/CN=localhost", "mid", "leaf")):
+        openssl("req", "-new", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                p(name + ".key"), "-out", p(name + ".csr"), "-subj", subj,
+                "-config", ext)
+        openssl("x509", "-req", "-in", p(name + ".csr"), "-CA",
+                p(signer + ".crt"), "-CAkey", p(signer + ".key"),
+                "-CAcreateserial", "-days", "30", "-out", p(name + ".crt"),
+                "-extfile", ext, "-extensions", section)
+    with open(os.path.join(certs, "localhost.crt"), "wb") as f:
+        for name in ("leaf", "mid"):
+            with open(p(name + ".crt"), "rb") as g:
+                f.write(g.read())
+    shutil.copy(p("leaf.key"), os.path.join(certs, "localhost.key"))
+    srv = h.Server(root, certs, [(HOST, 0)], workdir=p("srv"))
+    os.makedirs(srv.workdir)
+    srv.start()
+    try:
+        port = srv.port
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(p("root.crt"))
+        with socket.create_connection((HOST, port), timeout=5) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                s.sendall(("gemini://localhost:%d/\r\n" % port).encode())
+                head = s.recv(64)
+        check(head.startswith(b"20 "), "reply %r" % head)
+    finally:
+        srv.stop()
+
+
 # ---------------------------------------------------------------- SNI
 
 
