@@ -19,7 +19,8 @@ STEM_LIBS := $(shell pkg-config --libs libstemmer 2>/dev/null || echo -lstemmer)
 
 # _FILE_OFFSET_BITS=64: off_t, fstat and sendfile in 64 bits on 32-bit
 # machines too, where big files would stop at 2 GiB (a no-op on 64-bit).
-# -pthread: pages are rendered on several threads at load (site.c).
+# -pthread: pages are rendered on several threads at load (site.c), and
+# the search index is built on threads of its own beside them (search.c).
 KCFLAGS	 = -std=c11 -Wall -Wextra -Werror -pthread -D_POSIX_C_SOURCE=200809L \
 	   -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 \
 	   $(PKG_CFLAGS) $(UNI_CFLAGS) $(STEM_CFLAGS)

@@ -4,9 +4,12 @@
  * per term in one arena, so the index stays small beside the text.
  */
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libstemmer.h>
 #include <unicase.h>
@@ -46,7 +49,8 @@ enum { CLASS_EN = 'e', CLASS_RU = 'r', CLASS_OTHER = 'x' };
 struct search_norm {
 	struct sb_stemmer *en;
 	struct sb_stemmer *ru;
-	struct memo *memo; /* while indexing: NULL otherwise */
+	struct memo *memo;      /* while indexing: NULL otherwise */
+	struct memo_slot *last; /* the slot holding the word keyed last */
 };
 
 /*
@@ -55,7 +59,7 @@ struct search_norm {
  * recent words and their keys answers those; a collision only costs the
  * folding again, so the result never depends on what the table holds.
  */
-#define MEMO_SLOTS 16384 /* a power of two; about 1 MB */
+#define MEMO_SLOTS 65536 /* a power of two; about 4 MB */
 #define MEMO_WORD  31    /* longer words are folded every time */
 #define MEMO_KEY   31
 
@@ -65,6 +69,9 @@ struct memo_slot {
 	signed char klen;   /* its key's length, or -1 for no key */
 	char word[MEMO_WORD];
 	char key[MEMO_KEY + 1];
+	/* The builder's id of the term (class, key), plus one; 0: not yet
+	   known. It spares hashing and comparing the key again. */
+	uint32_t id;
 };
 
 struct memo {
@@ -102,6 +109,148 @@ struct search {
 	size_t nlangs;
 	const char *lang; /* of pages outside language folders */
 };
+
+/* ------------------------------------------------------------ breaks */
+
+/*
+ * Word breaks by table. u8_wordbreaks decides the break before character
+ * i from the word break properties of characters i-2 to i+1 alone, but
+ * around Extend, Format, ZWJ and regional indicators, whose rules reach
+ * further. For text without those (nor characters beyond U+FFFF, nor
+ * malformed bytes), a table of every four properties, each entry
+ * u8_wordbreaks' own answer on one character of each, gives its very
+ * result without its per-character lookups. test_search compares both
+ * on texts and on random strings; other text goes to u8_wordbreaks.
+ */
+#define WB_CLASSES 16 /* classes of properties, and 0: no character */
+#define WB_CLASS   0x0f
+#define WB_ALNUM   0x10 /* uc_is_alnum */
+
+static struct {
+	int ok; /* the tables are made */
+	/* Per BMP character: its class (0: not in the tables), WB_ALNUM. */
+	unsigned char info[0x10000];
+	unsigned char brk[WB_CLASSES][WB_CLASSES][WB_CLASSES][WB_CLASSES];
+} wb;
+static pthread_once_t wb_once = PTHREAD_ONCE_INIT;
+
+/* Whether u8_wordbreaks breaks before c in "a b c d" (0: no character). */
+static int
+wb_probe(const ucs4_t *rep, int a, int b, int c, int d)
+{
+	uint8_t s[16];
+	char p[16];
+	size_t n = 0, at;
+
+	if (a != 0)
+		n += (size_t)u8_uctomb(s + n, rep[a], 4);
+	n += (size_t)u8_uctomb(s + n, rep[b], 4);
+	at = n;
+	n += (size_t)u8_uctomb(s + n, rep[c], 4);
+	if (d != 0)
+		n += (size_t)u8_uctomb(s + n, rep[d], 4);
+	u8_wordbreaks(s, n, p);
+	return p[at] != 0;
+}
+
+static void
+wb_init(void)
+{
+	ucs4_t rep[WB_CLASSES], uc;
+	int byprop[64] = {0}, prop, k = 0, a, b, c, d;
+
+	for (uc = 0; uc < 0x10000; uc++) {
+		if (uc >= 0xd800 && uc <= 0xdfff)
+			continue; /* not characters: never decoded here */
+		wb.info[uc] = uc_is_alnum(uc) ? WB_ALNUM : 0;
+		prop = uc_wordbreak_property(uc);
+		if (prop < 0 || prop >= 64 || prop == WBP_EXTEND ||
+		    prop == WBP_FORMAT || prop == WBP_ZWJ || prop == WBP_RI)
+			continue;
+		if (byprop[prop] == 0 && k + 1 < WB_CLASSES) {
+			byprop[prop] = ++k;
+			rep[k] = uc;
+		}
+		wb.info[uc] |= (unsigned char)byprop[prop];
+	}
+	for (a = 0; a <= k; a++)
+		for (b = 1; b <= k; b++)
+			for (c = 1; c <= k; c++)
+				for (d = 0; d <= k; d++)
+					wb.brk[a][b][c][d] =
+					    (unsigned char)wb_probe(
+					        rep, a, b, c, d);
+	wb.ok = 1;
+}
+
+/* The BMP character at u[i] (length in *len), or -1: malformed, or more. */
+static long
+wb_char(const unsigned char *u, size_t n, size_t i, size_t *len)
+{
+	long cp;
+
+	if (u[i] < 0x80) {
+		*len = 1;
+		return u[i];
+	}
+	if (u[i] >= 0xc2 && u[i] <= 0xdf && i + 1 < n &&
+	    (u[i + 1] & 0xc0) == 0x80) {
+		*len = 2;
+		return (long)(u[i] & 0x1f) << 6 | (u[i + 1] & 0x3f);
+	}
+	if (u[i] >= 0xe0 && u[i] <= 0xef && i + 2 < n &&
+	    (u[i + 1] & 0xc0) == 0x80 && (u[i + 2] & 0xc0) == 0x80) {
+		cp = (long)(u[i] & 0x0f) << 12 | (long)(u[i + 1] & 0x3f) << 6 |
+		     (u[i + 2] & 0x3f);
+		*len = 3;
+		return cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff) ? -1 : cp;
+	}
+	return -1;
+}
+
+/*
+ * The breaks by table, or -1 when the text needs u8_wordbreaks. The
+ * window holds the classes of four characters, a nibble each: the one
+ * before the last, the last, the one the break is before, the next.
+ */
+static int
+wb_table(const unsigned char *u, size_t n, char *p)
+{
+	const unsigned char *brk = &wb.brk[0][0][0][0];
+	unsigned win = 0, c;
+	size_t i = 0, at = 0, len;
+	long cp;
+
+	memset(p, 0, n); /* never a break inside a character, nor first */
+	while (i < n) {
+		if (u[i] < 0x80) {
+			c = wb.info[u[i]] & WB_CLASS;
+			len = 1;
+		} else if ((cp = wb_char(u, n, i, &len)) < 0 ||
+		           (c = wb.info[cp] & WB_CLASS) == 0) {
+			return -1;
+		}
+		win = (win << 4 | c) & 0xffff;
+		/* The character before this one is the third of the four. */
+		if (at > 0)
+			p[at] = (char)brk[win];
+		at = i;
+		i += len;
+	}
+	if (at > 0)
+		p[at] = (char)brk[(win << 4) & 0xffff];
+	return 0;
+}
+
+void
+search_wordbreaks(const char *s, size_t n, char *p)
+{
+	pthread_once(&wb_once, wb_init);
+	if (n == 0)
+		return;
+	if (!wb.ok || wb_table((const unsigned char *)s, n, p) == -1)
+		u8_wordbreaks((const uint8_t *)s, n, p);
+}
 
 /* ------------------------------------------------------------ words */
 
@@ -177,9 +326,33 @@ fix_marks(char *s, size_t n, int ru)
 }
 
 /*
+ * Whether NFC can make a difference to the case folding of w: not when it
+ * is ASCII and Cyrillic letters (U+0400 to U+04FF but the combining marks
+ * U+0483 to U+0489), each NFC alone, folding to such letters, and never
+ * composing with a neighbour; test_search checks that of every one.
+ */
+static int
+nfc_matters(const char *w, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)w;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (u[i] < 0x80)
+			continue;
+		if (u[i] < 0xd0 || u[i] > 0xd3 || i + 1 == n ||
+		    (u[i + 1] & 0xc0) != 0x80 ||
+		    (u[i] == 0xd2 && u[i + 1] >= 0x83 && u[i + 1] <= 0x89))
+			return 1;
+		i++;
+	}
+	return 0;
+}
+
+/*
  * NFC and full case folding (ЁЛКА and decomposed ё both give ёлка), then
  * fix_marks. ASCII needs neither NFC nor more than tolower: the fast way
- * for most English words.
+ * for most English words; Russian needs the folding alone.
  */
 static int
 fold_word(int cls, const char *w, size_t n, char *out, size_t outsz)
@@ -196,7 +369,8 @@ fold_word(int cls, const char *w, size_t n, char *out, size_t outsz)
 		out[n] = '\0';
 		return (int)n;
 	}
-	f = u8_casefold((const uint8_t *)w, n, NULL, UNINORM_NFC, tmp, &len);
+	f = u8_casefold((const uint8_t *)w, n, NULL,
+	    nfc_matters(w, n) ? UNINORM_NFC : NULL, tmp, &len);
 	if (f == NULL)
 		return -1;
 	if (len >= outsz || len > SEARCH_KEY_MAX) {
@@ -253,14 +427,23 @@ search_key(struct search_norm *nm, const char *lang, const char *word, size_t n,
 	return fold(nm, lang_class(lang), word, n, out, outsz, lang != NULL);
 }
 
+/* wb is made: walk_some has asked for word breaks first. */
 static int
 is_word(const char *s, size_t n)
 {
 	const uint8_t *p = (const uint8_t *)s, *end = p + n;
+	size_t i = 0, len;
+	long cp;
 	ucs4_t uc;
 
-	while (p < end) {
-		p += u8_mbtouc(&uc, p, (size_t)(end - p));
+	while (i < n) {
+		if (wb.ok && (cp = wb_char(p, n, i, &len)) >= 0) {
+			if (wb.info[cp] & WB_ALNUM)
+				return 1;
+			i += len;
+			continue;
+		}
+		i += (size_t)u8_mbtouc(&uc, p + i, (size_t)(end - p - i));
 		if (uc_is_alnum(uc))
 			return 1;
 	}
@@ -337,6 +520,7 @@ key_of(struct walk *w, const char *s, size_t n)
 	struct memo_slot *m = NULL;
 	int len;
 
+	w->nm->last = NULL;
 	if (w->nm->memo != NULL && w->stem && w->only == NULL &&
 	    n <= MEMO_WORD) {
 		m = &w->nm->memo->slot[memo_hash(w->cls, s, n)];
@@ -344,6 +528,7 @@ key_of(struct walk *w, const char *s, size_t n)
 		    memcmp(m->word, s, n) == 0) {
 			if (m->klen > 0)
 				memcpy(w->key, m->key, (size_t)m->klen);
+			w->nm->last = m;
 			return m->klen;
 		}
 	}
@@ -358,6 +543,8 @@ key_of(struct walk *w, const char *s, size_t n)
 		memcpy(m->word, s, n);
 		if (len > 0)
 			memcpy(m->key, w->key, (size_t)len);
+		m->id = 0;
+		w->nm->last = m;
 	}
 	return len;
 }
@@ -427,7 +614,7 @@ walk_some(struct search_norm *nm, int cls, int stem, const char *s, size_t n,
 		return 0;
 	if (n > sizeof(small) && (p = malloc(n)) == NULL)
 		return -1;
-	u8_wordbreaks((const uint8_t *)s, n, p);
+	search_wordbreaks(s, n, p);
 	for (i = 1; i <= n && rc == 0; i++) {
 		if (i < n && !p[i])
 			continue;
@@ -457,34 +644,64 @@ search_terms(struct search_norm *nm, const char *lang, const char *s, size_t n,
 
 /* ------------------------------------------------------------ building */
 
+/*
+ * Postings grow in blocks carved from one arena per builder, chained by
+ * their offsets: each block is twice the last, up to BLOCK_MAX, so a page
+ * costs no allocation however many terms it has, and the arena may move.
+ */
+#define BLOCK_MIN 8
+#define BLOCK_MAX 4096
+#define BLOCK_HDR 4 /* the next block's offset */
+
 struct bterm {
-	uint32_t str;
+	uint32_t str;      /* offset in strs: class byte, key, NUL */
+	uint32_t klen;     /* class byte and key */
+	uint32_t hash;     /* of them */
 	uint32_t last_doc; /* the page whose weight is in wtf, plus one */
 	uint32_t wtf;
 	uint32_t prev_doc; /* for the next delta */
 	uint32_t npost;
-	unsigned char *post;
-	size_t len;
-	size_t cap;
+	uint32_t len;   /* bytes of postings */
+	uint32_t head;  /* their first block in the arena */
+	uint32_t tail;  /* the block being filled */
+	uint32_t fill;  /* its bytes used */
+	uint32_t bsize; /* its size */
+	uint32_t flat;  /* once flattened: offset in the builder's post */
 };
 
+/* A slot of the term hash: the hash itself spares most comparisons. */
+struct tslot {
+	uint32_t hash;
+	uint32_t id; /* plus one; 0: free */
+};
+
+/* Indexes pages [first, end) of the input, on a thread of its own. */
 struct builder {
-	struct search *x;
+	const struct search_page *pages;
+	struct sdoc *docs; /* the index's: this builder writes its range */
+	uint32_t first, end;
 	struct search_norm *norm;
 	struct bterm *terms;
 	size_t nterms;
 	size_t cap;
-	uint32_t *slots; /* hash of terms: id + 1, 0 free */
+	struct tslot *slots;
 	size_t nslots;
 	struct buf strs;
+	unsigned char *arena; /* blocks of postings */
+	size_t arenalen;
+	size_t arenacap;
+	unsigned char *post; /* every term's postings in a row, by id */
+	size_t postlen;
 	uint32_t *seen; /* terms of the current page */
 	size_t nseen;
 	size_t capseen;
+	size_t text;
 	uint32_t doc;
 	uint32_t dl;
 	int weight;
 	int cls;
 	int oom;
+	int rc;
 };
 
 static uint32_t
@@ -501,17 +718,16 @@ static int
 grow_slots(struct builder *b)
 {
 	size_t n = b->nslots ? b->nslots * 2 : 1024, i, j;
-	uint32_t *s;
-	const char *k;
+	struct tslot *s;
 
 	if ((s = calloc(n, sizeof(*s))) == NULL)
 		return -1;
 	for (i = 0; i < b->nterms; i++) {
-		k = b->strs.data + b->terms[i].str;
-		for (j = hash(k, strlen(k)) & (n - 1); s[j] != 0;
+		for (j = b->terms[i].hash & (n - 1); s[j].id != 0;
 		     j = (j + 1) & (n - 1))
 			;
-		s[j] = (uint32_t)i + 1;
+		s[j].hash = b->terms[i].hash;
+		s[j].id = (uint32_t)i + 1;
 	}
 	free(b->slots);
 	b->slots = s;
@@ -519,9 +735,12 @@ grow_slots(struct builder *b)
 	return 0;
 }
 
-/* The id of a term (class byte + key), added when new; -1 out of memory. */
+/*
+ * The id of a term (class byte + key, n bytes, hash h), added when new;
+ * -1 out of memory.
+ */
 static long
-term_id(struct builder *b, const char *k, size_t n)
+term_id(struct builder *b, const char *k, size_t n, uint32_t h)
 {
 	struct bterm *t;
 	size_t j, cap;
@@ -529,11 +748,13 @@ term_id(struct builder *b, const char *k, size_t n)
 
 	if (b->nterms * 2 >= b->nslots && grow_slots(b) == -1)
 		return -1;
-	for (j = hash(k, n) & (b->nslots - 1); b->slots[j] != 0;
+	for (j = h & (b->nslots - 1); b->slots[j].id != 0;
 	     j = (j + 1) & (b->nslots - 1)) {
-		id = b->slots[j] - 1;
-		if (strncmp(b->strs.data + b->terms[id].str, k, n) == 0 &&
-		    b->strs.data[b->terms[id].str + n] == '\0')
+		if (b->slots[j].hash != h)
+			continue;
+		id = b->slots[j].id - 1;
+		if (b->terms[id].klen == n &&
+		    memcmp(b->strs.data + b->terms[id].str, k, n) == 0)
 			return id;
 	}
 	if (b->nterms == b->cap) {
@@ -548,9 +769,12 @@ term_id(struct builder *b, const char *k, size_t n)
 	t = &b->terms[b->nterms];
 	memset(t, 0, sizeof(*t));
 	t->str = (uint32_t)b->strs.len;
+	t->klen = (uint32_t)n;
+	t->hash = h;
 	if (buf_add(&b->strs, k, n) == -1 || buf_addch(&b->strs, '\0') == -1)
 		return -1;
-	b->slots[j] = (uint32_t)b->nterms + 1;
+	b->slots[j].hash = h;
+	b->slots[j].id = (uint32_t)b->nterms + 1;
 	return (long)b->nterms++;
 }
 
@@ -559,6 +783,7 @@ on_index_term(void *arg, const char *key, size_t keylen, enum search_kind kind,
     size_t start, size_t end)
 {
 	struct builder *b = arg;
+	struct memo_slot *m = b->norm->last;
 	char k[SEARCH_KEY_MAX + 2];
 	struct bterm *t;
 	uint32_t *s;
@@ -569,10 +794,18 @@ on_index_term(void *arg, const char *key, size_t keylen, enum search_kind kind,
 	(void)end;
 	if (keylen == 0)
 		return 0;
-	k[0] = (char)b->cls;
-	memcpy(k + 1, key, keylen);
-	if ((id = term_id(b, k, keylen + 1)) == -1)
-		return b->oom = 1;
+	/* A word the memo knows: its term too, once seen. */
+	if (m != NULL && m->id != 0) {
+		id = (long)m->id - 1;
+	} else {
+		k[0] = (char)b->cls;
+		memcpy(k + 1, key, keylen);
+		id = term_id(b, k, keylen + 1, hash(k, keylen + 1));
+		if (id == -1)
+			return b->oom = 1;
+		if (m != NULL)
+			m->id = (uint32_t)id + 1;
+	}
 	t = &b->terms[id];
 	if (t->last_doc != b->doc + 1) {
 		if (b->nseen == b->capseen) {
@@ -593,25 +826,17 @@ on_index_term(void *arg, const char *key, size_t keylen, enum search_kind kind,
 	return 0;
 }
 
-static int
-put_varint(struct bterm *t, uint32_t v)
+static size_t
+put_varint(unsigned char *p, uint32_t v)
 {
-	unsigned char *p;
-	size_t cap;
+	size_t n = 0;
 
-	if (t->len + 5 > t->cap) {
-		cap = t->cap ? t->cap * 2 : 8;
-		if ((p = realloc(t->post, cap)) == NULL)
-			return -1;
-		t->post = p;
-		t->cap = cap;
-	}
 	while (v >= 0x80) {
-		t->post[t->len++] = (unsigned char)(v | 0x80);
+		p[n++] = (unsigned char)(v | 0x80);
 		v >>= 7;
 	}
-	t->post[t->len++] = (unsigned char)v;
-	return 0;
+	p[n++] = (unsigned char)v;
+	return n;
 }
 
 static size_t
@@ -628,17 +853,92 @@ get_varint(const unsigned char *p, uint32_t *v)
 	return i;
 }
 
+/* A new block at the end of the term's chain. */
+static int
+new_block(struct builder *b, struct bterm *t)
+{
+	uint32_t size = BLOCK_MIN, off;
+	size_t need, cap;
+	unsigned char *a;
+
+	if (t->len > 0)
+		size = t->bsize < BLOCK_MAX ? t->bsize * 2 : BLOCK_MAX;
+	need = b->arenalen + BLOCK_HDR + size;
+	if (need > UINT32_MAX)
+		return -1;
+	if (need > b->arenacap) {
+		cap = b->arenacap ? b->arenacap * 2 : 65536;
+		while (cap < need)
+			cap *= 2;
+		if ((a = realloc(b->arena, cap)) == NULL)
+			return -1;
+		b->arena = a;
+		b->arenacap = cap;
+	}
+	off = (uint32_t)b->arenalen;
+	memset(b->arena + off, 0, BLOCK_HDR);
+	if (t->len > 0)
+		memcpy(b->arena + t->tail, &off, BLOCK_HDR);
+	else
+		t->head = off;
+	t->tail = off;
+	t->fill = 0;
+	t->bsize = size;
+	b->arenalen = need;
+	return 0;
+}
+
+static int
+post_add(struct builder *b, struct bterm *t, const unsigned char *p, size_t n)
+{
+	size_t k;
+
+	while (n > 0) {
+		if ((t->len == 0 || t->fill == t->bsize) &&
+		    new_block(b, t) == -1)
+			return -1;
+		k = t->bsize - t->fill;
+		if (k > n)
+			k = n;
+		memcpy(b->arena + t->tail + BLOCK_HDR + t->fill, p, k);
+		t->fill += (uint32_t)k;
+		t->len += (uint32_t)k;
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* The term's blocks, in order, copied to out. */
+static void
+post_copy(const struct builder *b, const struct bterm *t, unsigned char *out)
+{
+	uint32_t off = t->head, size = BLOCK_MIN, left = t->len, k;
+
+	while (left > 0) {
+		k = left < size ? left : size;
+		memcpy(out, b->arena + off + BLOCK_HDR, k);
+		out += k;
+		left -= k;
+		memcpy(&off, b->arena + off, BLOCK_HDR);
+		if (size < BLOCK_MAX)
+			size *= 2;
+	}
+}
+
 /* The page's terms are complete: one posting each, in page order. */
 static int
 end_doc(struct builder *b)
 {
+	unsigned char p[10];
 	struct bterm *t;
-	size_t i;
+	size_t i, n;
 
 	for (i = 0; i < b->nseen; i++) {
 		t = &b->terms[b->seen[i]];
-		if (put_varint(t, b->doc - t->prev_doc) == -1 ||
-		    put_varint(t, t->wtf > WTF_MAX ? WTF_MAX : t->wtf) == -1)
+		n = put_varint(p, b->doc - t->prev_doc);
+		n += put_varint(p + n, t->wtf > WTF_MAX ? WTF_MAX : t->wtf);
+		if (t->len > UINT32_MAX - n || post_add(b, t, p, n) == -1)
 			return -1;
 		t->prev_doc = b->doc;
 		t->npost++;
@@ -680,32 +980,28 @@ line_weight(const struct gmi_line *l, int *titled)
 }
 
 static int
-add_doc(struct builder *b, const struct node *n)
+add_doc(struct builder *b, uint32_t i)
 {
-	struct search *x = b->x;
-	struct sdoc *d = &x->docs[x->ndocs];
-	const char *body = n->reply + n->hdr_len;
-	size_t len = n->reply_len - n->hdr_len;
+	const struct search_page *pg = &b->pages[i];
+	struct sdoc *d = &b->docs[i];
 	struct gmi_parser gp;
 	struct gmi_line l;
 	int titled = 0, w;
 
-	if (len > UINT32_MAX)
-		return 0;
 	memset(d, 0, sizeof(*d));
-	d->path = n->path;
-	d->lang = n->lang;
-	d->body = body;
-	d->bodylen = (uint32_t)len;
-	b->cls = lang_class(n->lang);
-	b->doc = (uint32_t)x->ndocs;
+	d->path = pg->path;
+	d->lang = pg->lang;
+	d->body = pg->body;
+	d->bodylen = (uint32_t)pg->len;
+	b->cls = lang_class(pg->lang);
+	b->doc = i;
 	b->dl = 0;
-	gmi_init(&gp, body, len);
+	gmi_init(&gp, pg->body, pg->len);
 	while (gmi_next(&gp, &l)) {
 		if (!titled && l.textlen > 0 &&
 		    (l.type == GMI_H1 || l.type == GMI_H2 ||
 		        l.type == GMI_H3)) {
-			d->title = (uint32_t)(l.text - body);
+			d->title = (uint32_t)(l.text - pg->body);
 			d->titlelen = (uint32_t)l.textlen;
 		}
 		if ((w = line_weight(&l, &titled)) == 0)
@@ -716,12 +1012,72 @@ add_doc(struct builder *b, const struct node *n)
 	if (end_doc(b) == -1)
 		return -1;
 	d->len = b->dl;
-	x->text += len;
-	x->ndocs++;
+	b->text += pg->len;
 	return 0;
 }
 
-static const char *sort_strs; /* for term_cmp: qsort has no argument */
+/* Every term's postings in a row, in id order: what the index keeps. */
+static int
+flatten(struct builder *b)
+{
+	size_t i, total = 0;
+
+	for (i = 0; i < b->nterms; i++)
+		total += b->terms[i].len;
+	if (total > UINT32_MAX || (b->post = malloc(total ? total : 1)) == NULL)
+		return -1;
+	for (i = 0; i < b->nterms; i++) {
+		b->terms[i].flat = (uint32_t)b->postlen;
+		post_copy(b, &b->terms[i], b->post + b->postlen);
+		b->postlen += b->terms[i].len;
+	}
+	free(b->arena);
+	b->arena = NULL;
+	b->arenalen = b->arenacap = 0;
+	return 0;
+}
+
+static int
+build_part(struct builder *b)
+{
+	uint32_t i;
+
+	if ((b->norm = search_norm_new()) == NULL ||
+	    (b->norm->memo = calloc(1, sizeof(*b->norm->memo))) == NULL)
+		return -1;
+	for (i = b->first; i < b->end; i++)
+		if (add_doc(b, i) == -1)
+			return -1;
+	/* Done with: a later part's builder needs the memory more. */
+	search_norm_free(b->norm);
+	b->norm = NULL;
+	free(b->seen);
+	b->seen = NULL;
+	return flatten(b);
+}
+
+static void *
+part_main(void *arg)
+{
+	struct builder *b = arg;
+
+	b->rc = build_part(b);
+	return NULL;
+}
+
+static void
+builder_free(struct builder *b)
+{
+	free(b->terms);
+	free(b->slots);
+	free(b->seen);
+	free(b->arena);
+	free(b->post);
+	buf_free(&b->strs);
+	search_norm_free(b->norm);
+}
+
+static _Thread_local const char *sort_strs; /* for term_cmp */
 
 static int
 term_cmp(const void *a, const void *b)
@@ -730,36 +1086,159 @@ term_cmp(const void *a, const void *b)
 	    sort_strs + ((const struct sterm *)b)->str);
 }
 
-/* One arena of postings, one of strings, terms sorted for bsearch. */
-static int
-finish(struct builder *b)
+/*
+ * Where each term of part b is in the united table u (the first part's,
+ * which takes in the terms it lacks, in the order one thread meets them):
+ * where[id] is the united id.
+ */
+static uint32_t *
+unite(struct builder *u, const struct builder *b)
 {
-	struct search *x = b->x;
-	size_t i, total = 0, off = 0;
-	double sum = 0;
+	const struct bterm *t;
+	uint32_t *where;
+	size_t i;
+	long id;
 
-	for (i = 0; i < b->nterms; i++)
-		total += b->terms[i].len;
-	if (total > UINT32_MAX)
-		return -1;
-	if ((x->post = malloc(total ? total : 1)) == NULL ||
-	    (x->terms = calloc(b->nterms ? b->nterms : 1, sizeof(*x->terms))) ==
-	        NULL)
-		return -1;
+	if ((where = calloc(b->nterms ? b->nterms : 1, sizeof(*where))) == NULL)
+		return NULL;
 	for (i = 0; i < b->nterms; i++) {
-		memcpy(x->post + off, b->terms[i].post, b->terms[i].len);
-		x->terms[i].str = b->terms[i].str;
+		t = &b->terms[i];
+		id = term_id(u, b->strs.data + t->str, t->klen, t->hash);
+		if (id == -1) {
+			free(where);
+			return NULL;
+		}
+		where[i] = (uint32_t)id;
+	}
+	return where;
+}
+
+struct merge {
+	const struct builder *b; /* the part */
+	uint32_t *which;         /* united id → the part's id plus one */
+};
+
+/*
+ * The postings of united term id: each part's run after the last, the
+ * first delta of a later run re-encoded from the page the runs before it
+ * ended on (a part's deltas start from page 0). What one builder writes.
+ */
+static size_t
+merge_term(const struct merge *m, size_t parts, size_t id, unsigned char *out,
+    uint32_t *npost)
+{
+	const struct bterm *t;
+	const unsigned char *p;
+	unsigned char v[5];
+	uint32_t prev = 0, first;
+	size_t k, n, vn, len = 0;
+	int any = 0;
+
+	*npost = 0;
+	for (k = 0; k < parts; k++) {
+		if (m[k].which[id] == 0)
+			continue;
+		t = &m[k].b->terms[m[k].which[id] - 1];
+		p = m[k].b->post + t->flat;
+		n = get_varint(p, &first);
+		vn = put_varint(v, any ? first - prev : first);
+		if (out != NULL) {
+			memcpy(out + len, v, vn);
+			memcpy(out + len + vn, p + n, t->len - n);
+		}
+		len += vn + t->len - n;
+		*npost += t->npost;
+		prev = t->prev_doc;
+		any = 1;
+	}
+	return len;
+}
+
+/* The parts' tables and postings as the one index they make together. */
+static int
+merge(struct search *x, struct builder *parts, size_t nparts)
+{
+	struct merge m[SEARCH_PARTS_MAX] = {{NULL, NULL}};
+	uint32_t *where[SEARCH_PARTS_MAX] = {NULL}, npost;
+	struct builder *u = &parts[0];
+	size_t i, k, own = u->nterms, total = 0, off = 0;
+	int rc = -1;
+
+	for (k = 1; k < nparts; k++)
+		if ((where[k] = unite(u, &parts[k])) == NULL)
+			goto out;
+	for (k = 0; k < nparts; k++) {
+		m[k].b = &parts[k];
+		m[k].which =
+		    calloc(u->nterms ? u->nterms : 1, sizeof(uint32_t));
+		if (m[k].which == NULL)
+			goto out;
+	}
+	for (i = 0; i < own; i++) /* the first part's ids are united ones */
+		m[0].which[i] = (uint32_t)i + 1;
+	for (k = 1; k < nparts; k++)
+		for (i = 0; i < parts[k].nterms; i++)
+			m[k].which[where[k][i]] = (uint32_t)i + 1;
+	for (i = 0; i < u->nterms; i++)
+		total += merge_term(m, nparts, i, NULL, &npost);
+	if (total > UINT32_MAX ||
+	    (x->post = malloc(total ? total : 1)) == NULL ||
+	    (x->terms = calloc(u->nterms ? u->nterms : 1, sizeof(*x->terms))) ==
+	        NULL)
+		goto out;
+	for (i = 0; i < u->nterms; i++) {
+		x->terms[i].str = u->terms[i].str;
 		x->terms[i].post = (uint32_t)off;
-		x->terms[i].npost = b->terms[i].npost;
-		off += b->terms[i].len;
-		free(b->terms[i].post);
-		b->terms[i].post = NULL;
+		off += merge_term(m, nparts, i, x->post + off, &npost);
+		x->terms[i].npost = npost;
 	}
 	x->postlen = total;
-	x->nterms = b->nterms;
-	x->strs = buf_take(&b->strs, &x->strslen);
-	if (x->strs == NULL && b->nterms > 0)
+	x->nterms = u->nterms;
+	rc = 0;
+out:
+	for (k = 0; k < nparts; k++) {
+		free(m[k].which);
+		free(where[k]);
+	}
+	return rc;
+}
+
+/* The first part's postings are the index's as they are. */
+static int
+take_one(struct search *x, struct builder *b)
+{
+	size_t i;
+
+	if ((x->terms = calloc(b->nterms ? b->nterms : 1, sizeof(*x->terms))) ==
+	    NULL)
 		return -1;
+	for (i = 0; i < b->nterms; i++) {
+		x->terms[i].str = b->terms[i].str;
+		x->terms[i].post = b->terms[i].flat;
+		x->terms[i].npost = b->terms[i].npost;
+	}
+	x->nterms = b->nterms;
+	x->post = b->post;
+	x->postlen = b->postlen;
+	b->post = NULL;
+	return 0;
+}
+
+/* Strings of every term, terms sorted for bsearch, the mean length. */
+static int
+finish(struct search *x, struct builder *parts, size_t nparts)
+{
+	double sum = 0;
+	size_t i;
+
+	if ((nparts == 1 ? take_one(x, &parts[0]) : merge(x, parts, nparts)) ==
+	    -1)
+		return -1;
+	x->strs = buf_take(&parts[0].strs, &x->strslen);
+	if (x->strs == NULL && x->nterms > 0)
+		return -1;
+	for (i = 0; i < nparts; i++)
+		x->text += parts[i].text;
 	sort_strs = x->strs;
 	qsort(x->terms, x->nterms, sizeof(*x->terms), term_cmp);
 	for (i = 0; i < x->ndocs; i++)
@@ -770,69 +1249,264 @@ finish(struct builder *b)
 	return 0;
 }
 
-static void
-builder_free(struct builder *b)
-{
-	size_t i;
-
-	for (i = 0; i < b->nterms; i++)
-		free(b->terms[i].post);
-	free(b->terms);
-	free(b->slots);
-	free(b->seen);
-	buf_free(&b->strs);
-	search_norm_free(b->norm);
-}
-
 /* Top-level folders named after a language: each has a search page. */
 static void
-find_langs(struct search *x, const struct snapshot *s)
+find_langs(struct search_input *in, const struct snapshot *s)
 {
 	const char *lang, *p;
 	size_t i;
 
-	for (i = 0; i < s->n && x->nlangs < SEARCH_LANGS_MAX; i++) {
+	for (i = 0; i < s->n && in->nlangs < SEARCH_LANGS_MAX; i++) {
 		p = s->nodes[i].path;
 		if (!s->nodes[i].is_dir || (lang = lang_from_path(p)) == NULL)
 			continue;
 		if (strchr(p + 1, '/')[1] == '\0')
-			x->langs[x->nlangs++] = lang;
+			in->langs[in->nlangs++] = lang;
 	}
+}
+
+int
+search_input(
+    const struct snapshot *s, const char *lang, struct search_input *in)
+{
+	const struct node *n;
+	size_t i;
+
+	memset(in, 0, sizeof(*in));
+	in->lang = lang;
+	find_langs(in, s);
+	if ((in->pages = calloc(s->n ? s->n : 1, sizeof(*in->pages))) == NULL)
+		return -1;
+	for (i = 0; i < s->n; i++) {
+		n = &s->nodes[i];
+		if (n->is_dir || n->alias || n->mime == NULL ||
+		    strcmp(n->mime, "text/gemini") != 0 ||
+		    n->reply_len - n->hdr_len > UINT32_MAX)
+			continue;
+		in->pages[in->npages].path = n->path;
+		in->pages[in->npages].lang = n->lang;
+		in->pages[in->npages].body = n->reply + n->hdr_len;
+		in->pages[in->npages].len = n->reply_len - n->hdr_len;
+		in->npages++;
+	}
+	return 0;
+}
+
+void
+search_input_free(struct search_input *in)
+{
+	free(in->pages);
+	in->pages = NULL;
+	in->npages = 0;
+}
+
+/*
+ * Threads of the index take no signal: the process's signals go to the
+ * thread that expects them (the parent's loop), as if there were no other.
+ */
+static int
+start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Ranges of about as many bytes of text: part k ends at ends[k]. */
+static void
+split(const struct search_input *in, size_t parts, uint32_t *ends)
+{
+	size_t i, k = 0, total = 0, sum = 0;
+
+	for (i = 0; i < in->npages; i++)
+		total += in->pages[i].len;
+	for (i = 0; i < in->npages && k + 1 < parts; i++) {
+		sum += in->pages[i].len;
+		while (k + 1 < parts && sum >= total / parts * (k + 1))
+			ends[k++] = (uint32_t)(i + 1);
+	}
+	while (k < parts)
+		ends[k++] = (uint32_t)in->npages;
+}
+
+/* An index of nothing yet, which knows its search paths already. */
+static struct search *
+search_new(const struct search_input *in)
+{
+	struct search *x;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return NULL;
+	x->lang = in->lang;
+	memcpy(x->langs, in->langs, sizeof(x->langs));
+	x->nlangs = in->nlangs;
+	return x;
+}
+
+/*
+ * Fills x with the index of in, built on parts threads. Only the fields
+ * search_new left alone are written: another thread may ask x its search
+ * paths meanwhile.
+ */
+static int
+build_into(struct search *x, const struct search_input *in, int nparts)
+{
+	struct builder b[SEARCH_PARTS_MAX];
+	pthread_t th[SEARCH_PARTS_MAX];
+	int started[SEARCH_PARTS_MAX] = {0};
+	uint32_t ends[SEARCH_PARTS_MAX];
+	size_t parts, k;
+	int rc = 0;
+
+	parts = nparts < 1                  ? 1
+	        : nparts > SEARCH_PARTS_MAX ? SEARCH_PARTS_MAX
+	                                    : (size_t)nparts;
+	if (in->npages > UINT32_MAX - 1 ||
+	    (x->docs = calloc(in->npages ? in->npages : 1, sizeof(*x->docs))) ==
+	        NULL)
+		return -1;
+	x->ndocs = in->npages;
+	memset(b, 0, sizeof(b));
+	split(in, parts, ends);
+	for (k = 0; k < parts; k++) {
+		b[k].pages = in->pages;
+		b[k].docs = x->docs;
+		b[k].first = k == 0 ? 0 : ends[k - 1];
+		b[k].end = ends[k];
+	}
+	/* The first part on this thread; any other without one, after. */
+	for (k = 1; k < parts; k++)
+		started[k] = start_thread(&th[k], part_main, &b[k]) == 0;
+	b[0].rc = build_part(&b[0]);
+	for (k = 1; k < parts; k++) {
+		if (started[k])
+			pthread_join(th[k], NULL);
+		else
+			b[k].rc = build_part(&b[k]);
+	}
+	for (k = 0; k < parts; k++)
+		rc |= b[k].rc;
+	if (rc == 0 && finish(x, b, parts) == -1)
+		rc = -1;
+	for (k = 0; k < parts; k++)
+		builder_free(&b[k]);
+	return rc == 0 ? 0 : -1;
+}
+
+struct search *
+search_build_input(const struct search_input *in, int parts)
+{
+	struct search *x;
+
+	if ((x = search_new(in)) == NULL)
+		return NULL;
+	if (build_into(x, in, parts) == -1) {
+		search_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+/*
+ * One thread a core, up to SEARCH_PARTS_MAX, for a tree big enough to be
+ * worth it: a small capsule is indexed before a thread would start.
+ */
+#define PART_TEXT (4u << 20) /* bytes of text worth a thread */
+
+static int
+default_parts(const struct search_input *in)
+{
+	size_t i, text = 0;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int parts;
+
+	for (i = 0; i < in->npages; i++)
+		text += in->pages[i].len;
+	parts = (int)(text / PART_TEXT) + 1;
+	if (cpus >= 1 && parts > cpus)
+		parts = (int)cpus;
+	return parts > SEARCH_PARTS_MAX ? SEARCH_PARTS_MAX : parts;
 }
 
 struct search *
 search_build(const struct snapshot *s, const char *lang)
 {
-	struct builder b = {0};
+	struct search_input in;
 	struct search *x;
-	const struct node *n;
-	size_t i;
 
-	if ((x = calloc(1, sizeof(*x))) == NULL)
+	if (search_input(s, lang, &in) == -1)
 		return NULL;
-	b.x = x;
-	x->lang = lang;
-	if ((b.norm = search_norm_new()) == NULL ||
-	    (b.norm->memo = calloc(1, sizeof(*b.norm->memo))) == NULL ||
-	    (x->docs = calloc(s->n ? s->n : 1, sizeof(*x->docs))) == NULL)
-		goto err;
-	find_langs(x, s);
-	for (i = 0; i < s->n; i++) {
-		n = &s->nodes[i];
-		if (n->is_dir || n->alias || n->mime == NULL ||
-		    strcmp(n->mime, "text/gemini") != 0)
-			continue;
-		if (add_doc(&b, n) == -1)
-			goto err;
-	}
-	if (finish(&b) == -1)
-		goto err;
-	builder_free(&b);
+	x = search_build_input(&in, default_parts(&in));
+	search_input_free(&in);
 	return x;
-err:
-	builder_free(&b);
-	search_free(x);
+}
+
+struct search_job {
+	struct search_input in;
+	struct search *x;
+	int parts;
+	int started;
+	int rc;
+	pthread_t thread;
+};
+
+static void *
+job_main(void *arg)
+{
+	struct search_job *j = arg;
+
+	j->rc = build_into(j->x, &j->in, j->parts);
 	return NULL;
+}
+
+struct search_job *
+search_start(const struct snapshot *s, const char *lang)
+{
+	struct search_job *j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return NULL;
+	if (search_input(s, lang, &j->in) == -1 ||
+	    (j->x = search_new(&j->in)) == NULL) {
+		search_input_free(&j->in);
+		free(j);
+		return NULL;
+	}
+	j->parts = default_parts(&j->in);
+	j->started = start_thread(&j->thread, job_main, j) == 0;
+	return j;
+}
+
+struct search *
+search_job_index(struct search_job *j)
+{
+	return j->x;
+}
+
+struct search *
+search_join(struct search_job *j)
+{
+	struct search *x;
+
+	if (j == NULL)
+		return NULL;
+	if (j->started)
+		pthread_join(j->thread, NULL);
+	else
+		j->rc = build_into(j->x, &j->in, j->parts);
+	x = j->x;
+	if (j->rc == -1) {
+		search_free(x);
+		x = NULL;
+	}
+	search_input_free(&j->in);
+	free(j);
+	return x;
 }
 
 void

@@ -45,7 +45,49 @@ int search_terms(struct search_norm *, const char *lang, const char *s,
 int search_key(struct search_norm *, const char *lang, const char *word,
     size_t n, char *out, size_t outsz);
 
+/*
+ * u8_wordbreaks' result (p[i] nonzero: a word may start at s[i]), faster
+ * on text that is all ASCII: there it reads the breaks from a table that
+ * u8_wordbreaks itself filled, once, for every context of four ASCII word
+ * break properties.
+ */
+void search_wordbreaks(const char *s, size_t n, char *p);
+
 struct search;
+
+/* A page to index, as the index keeps it: nothing of a node. */
+struct search_page {
+	const char *path; /* decoded, NUL-terminated */
+	const char *lang; /* static, or the configuration's; or NULL */
+	const char *body; /* gemtext, UTF-8 */
+	size_t len;
+};
+
+/*
+ * What an index is built from, taken from a snapshot at once so that the
+ * build needs nothing of the live node array: the pages (their strings
+ * must stay valid until the index is freed), the language folders and
+ * the language of pages outside them.
+ */
+struct search_input {
+	struct search_page *pages;
+	size_t npages;
+	const char *langs[SEARCH_LANGS_MAX];
+	size_t nlangs;
+	const char *lang;
+};
+
+#define SEARCH_PARTS_MAX 8 /* threads one index is built on */
+
+/* The gemtext pages of a sorted snapshot; -1 out of memory. */
+int search_input(
+    const struct snapshot *, const char *lang, struct search_input *);
+void search_input_free(struct search_input *);
+/*
+ * The index of in, built on parts threads (1: on this one) over ranges of
+ * pages, merged into the very index one thread makes. NULL: out of memory.
+ */
+struct search *search_build_input(const struct search_input *, int parts);
 
 /*
  * Indexes every gemtext file of a sorted snapshot (pages derived later,
@@ -54,6 +96,21 @@ struct search;
  */
 struct search *search_build(const struct snapshot *, const char *lang);
 void search_free(struct search *);
+
+/*
+ * search_build on threads of its own, while the caller goes on adding
+ * nodes to the snapshot (the array may move; the pages' paths and bodies
+ * must not). search_start returns NULL out of memory; when no thread can
+ * be made, search_join builds the index. search_job_index is the index
+ * being built: until the join it answers search_path, search_langs and
+ * search_capsule_lang alone (what rendering asks). search_join waits for
+ * the build and returns that index complete, or NULL (out of memory: it
+ * is freed). Every job must be joined.
+ */
+struct search_job;
+struct search_job *search_start(const struct snapshot *, const char *lang);
+struct search *search_job_index(struct search_job *);
+struct search *search_join(struct search_job *);
 
 struct search_stats {
 	size_t docs;  /* pages indexed */

@@ -852,7 +852,9 @@ struct snapshot *
 tree_load(const struct tree_opts *o, char *err, size_t errsz)
 {
 	struct loader l = {.o = o, .err = err, .errsz = errsz};
+	struct search_job *job = NULL;
 	struct stat st;
+	int rc;
 
 	if ((l.s = calloc(1, sizeof(*l.s))) == NULL) {
 		snprintf(err, errsz, "out of memory");
@@ -889,12 +891,29 @@ tree_load(const struct tree_opts *o, char *err, size_t errsz)
 		snprintf(err, errsz, "out of memory while preparing pages");
 		goto err;
 	}
-	/* Before the derived pages: feeds and listings are not searched. */
-	if (o->search && (l.s->search = search_build(l.s, o->lang)) == NULL) {
-		snprintf(err, errsz, "out of memory while indexing for search");
-		goto err;
+	/*
+	 * Before the derived pages (feeds and listings are not searched),
+	 * and beside them: the index is built on threads of its own from a
+	 * list of the pages taken now, while site_derive adds nodes. What
+	 * rendering asks of it, its search paths, it can answer at once.
+	 */
+	if (o->search) {
+		if ((job = search_start(l.s, o->lang)) == NULL) {
+			snprintf(err, errsz,
+			    "out of memory while indexing for search");
+			goto err;
+		}
+		l.s->search = search_job_index(job);
 	}
-	if (site_derive(l.s, o, err, errsz) == -1)
+	rc = site_derive(l.s, o, err, errsz);
+	/* Joined whatever happened: workers are forked after the load, and
+	   no thread may outlive it. */
+	if (job != NULL && (l.s->search = search_join(job)) == NULL &&
+	    rc == 0) {
+		snprintf(err, errsz, "out of memory while indexing for search");
+		rc = -1;
+	}
+	if (rc == -1)
 		goto err;
 	return l.s;
 err:
