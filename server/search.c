@@ -59,7 +59,7 @@ struct search_norm {
  * recent words and their keys answers those; a collision only costs the
  * folding again, so the result never depends on what the table holds.
  */
-#define MEMO_SLOTS 65536 /* a power of two; about 4 MB */
+#define MEMO_SLOTS 65536 /* a power of two; 4.5 MiB */
 #define MEMO_WORD  31    /* longer words are folded every time */
 #define MEMO_KEY   31
 
@@ -184,7 +184,7 @@ wb_init(void)
 }
 
 /* The BMP character at u[i] (length in *len), or -1: malformed, or more. */
-static long
+static inline long
 wb_char(const unsigned char *u, size_t n, size_t i, size_t *len)
 {
 	long cp;
@@ -606,7 +606,7 @@ walk_some(struct search_norm *nm, int cls, int stem, const char *s, size_t n,
 {
 	struct walk w = {nm, cls, stem, s, fn, arg, only, ""};
 	struct chain c = {.n = 0};
-	char small[512], *p = small;
+	char small[512], *p = small, *q;
 	size_t a = 0, i;
 	int rc = 0;
 
@@ -615,9 +615,12 @@ walk_some(struct search_norm *nm, int cls, int stem, const char *s, size_t n,
 	if (n > sizeof(small) && (p = malloc(n)) == NULL)
 		return -1;
 	search_wordbreaks(s, n, p);
+	/* Breaks are 1 (u8_wordbreaks' own word): memchr finds the next. */
 	for (i = 1; i <= n && rc == 0; i++) {
-		if (i < n && !p[i])
-			continue;
+		if (i < n)
+			i = (q = memchr(p + i, 1, n - i)) != NULL
+			        ? (size_t)(q - p)
+			        : n;
 		rc = on_segment(&w, &c, a, i);
 		a = i;
 	}
