@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <libstemmer.h>
@@ -77,6 +78,27 @@ struct memo_slot {
 struct memo {
 	struct memo_slot slot[MEMO_SLOTS];
 };
+
+/*
+ * Mapped, not malloc'ed: freed, a block this big raises glibc's mmap and
+ * trim thresholds, and later loads' memory then stays in the heap of the
+ * thread that built the index, out of malloc_trim's reach.
+ */
+static struct memo *
+memo_new(void)
+{
+	void *p = mmap(NULL, sizeof(struct memo), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p; /* zeroed */
+}
+
+static void
+memo_free(struct memo *m)
+{
+	if (m != NULL)
+		munmap(m, sizeof(*m));
+}
 
 struct sdoc {
 	const char *path;
@@ -277,7 +299,7 @@ search_norm_free(struct search_norm *n)
 		return;
 	sb_stemmer_delete(n->en);
 	sb_stemmer_delete(n->ru);
-	free(n->memo);
+	memo_free(n->memo);
 	free(n);
 }
 
@@ -1046,7 +1068,7 @@ build_part(struct builder *b)
 	uint32_t i;
 
 	if ((b->norm = search_norm_new()) == NULL ||
-	    (b->norm->memo = calloc(1, sizeof(*b->norm->memo))) == NULL)
+	    (b->norm->memo = memo_new()) == NULL)
 		return -1;
 	for (i = b->first; i < b->end; i++)
 		if (add_doc(b, i) == -1)
