@@ -271,7 +271,7 @@ raw_lang(const struct conn *c, const char *line, size_t len)
 	return path_lang(c, seg);
 }
 
-/* Prepared bytes, a big file from disk, or a text version made now. */
+/* Prepared bytes, a big file from disk, or a text version streamed. */
 static void
 reply_node(struct conn *c, const struct node *n)
 {
@@ -281,6 +281,11 @@ reply_node(struct conn *c, const struct node *n)
 
 	if (n->ondisk) {
 		conn_reply_file(c, ST_SUCCESS, n->reply, n->reply_len, n);
+		return;
+	}
+	if (node_gemini_recipe(n) != NULL) {
+		conn_reply_recipe(c, ST_SUCCESS, n->reply, n->reply_len,
+		    node_gemini_recipe(n), RECIPE_GEMINI);
 		return;
 	}
 	data = node_gemini(n, &len, &own);

@@ -492,14 +492,21 @@ gopher_slow_down(struct conn *c, const char *line, size_t len, unsigned secs)
 	gopher_error(c, ST_SLOW_DOWN, msg);
 }
 
-/* A node's bytes in this view (a text version's made now), or about it. */
+/* A node's bytes in this view (a text version's streamed), or about it. */
 static void
 reply_node(struct conn *c, const struct node *n, char kind)
 {
+	const struct recipe *r = node_gopher_recipe(n, c->l->gl->view);
 	const char *data;
 	size_t len = 0;
 	char *own;
 
+	if (r != NULL && (kind == 0 || kind == '+')) {
+		/* A text version is not a menu: "+-2" before its bytes. */
+		conn_reply_recipe(c, ST_SUCCESS, kind == '+' ? "+-2\r\n" : "",
+		    kind == '+' ? 5 : 0, r, RECIPE_GOPHER);
+		return;
+	}
 	data = node_gopher(n, c->l->gl->view, &len, &own);
 	if (data == NULL || (kind == 0 && own != NULL)) {
 		conn_reply_own(c, ST_SUCCESS, own, len);

@@ -202,6 +202,17 @@ conn_reply_file(struct conn *c, enum status status, const char *head,
 }
 
 void
+conn_reply_recipe(struct conn *c, enum status status, const char *head,
+    size_t len, const struct recipe *r, int flavour)
+{
+	conn_reply(c, status, head, len);
+	c->recipe = r;
+	c->flavour = flavour;
+	c->foff = 0;
+	c->fend = (off_t)recipe_len(r, (enum recipe_flavour)flavour);
+}
+
+void
 conn_reply_own(struct conn *c, enum status status, char *data, size_t len)
 {
 	free(c->own);
@@ -561,16 +572,34 @@ file_left(const struct conn *c, size_t most)
 	return left > (off_t)most ? most : (size_t)left;
 }
 
+/* The next bytes of what streams after out into fbuf; -1 with errno. */
+static ssize_t
+stream_fill(struct conn *c)
+{
+	size_t n = file_left(c, FILE_CHUNK);
+
+	if (c->fbuf == NULL && (c->fbuf = malloc(FILE_CHUNK)) == NULL)
+		return -1;
+	if (c->recipe != NULL)
+		return (ssize_t)recipe_read(c->recipe,
+		    (enum recipe_flavour)c->flavour, &c->rcur, c->fbuf, n);
+	return pread(c->file->fd, c->fbuf, n, c->foff);
+}
+
+/*
+ * What follows out: a big file (sendfile over plain TCP), or through one
+ * buffer of FILE_CHUNK bytes: a file over TLS, a text version's recipe.
+ * Either way a slow reader holds a few KiB, never a copy of the whole.
+ */
 static int
-write_file(struct conn *c)
+write_stream(struct conn *c)
 {
 	off_t before = c->foff;
-	size_t n;
 	ssize_t r;
 	int rc;
 
 	while (c->foff < c->fend || c->fbufoff < c->fbuflen) {
-		if (c->ssl == NULL) {
+		if (c->ssl == NULL && c->file != NULL) {
 			r = sendfile(c->fd, c->file->fd, &c->foff,
 			    file_left(c, SENDFILE_MAX));
 			if (r > 0)
@@ -586,13 +615,12 @@ write_file(struct conn *c)
 			return conn_wait(c, EV_WRITE, remaining(&c->deadline));
 		}
 		if (c->fbufoff == c->fbuflen) {
-			if (c->fbuf == NULL &&
-			    (c->fbuf = malloc(FILE_CHUNK)) == NULL)
-				return -1;
-			n = file_left(c, FILE_CHUNK);
-			r = pread(c->file->fd, c->fbuf, n, c->foff);
+			r = stream_fill(c);
 			if (r == -1 && errno == EINTR)
 				continue;
+			if (r <= 0 && c->recipe != NULL)
+				return -1; /* out of memory; a recipe never ends
+				              short */
 			if (r <= 0)
 				return file_failed(c, r == 0 ? 0 : errno);
 			/* Fewer bytes than asked, but some: the rest next. */
@@ -600,19 +628,33 @@ write_file(struct conn *c)
 			c->fbufoff = 0;
 			c->foff += (off_t)r;
 		}
-		rc = SSL_write(c->ssl, c->fbuf + c->fbufoff,
-		    (int)(c->fbuflen - c->fbufoff));
-		if (rc > 0) {
-			c->fbufoff += (size_t)rc;
+		if (c->ssl != NULL) {
+			rc = SSL_write(c->ssl, c->fbuf + c->fbufoff,
+			    (int)(c->fbuflen - c->fbufoff));
+			if (rc > 0) {
+				c->fbufoff += (size_t)rc;
+				continue;
+			}
+			if (c->foff > before)
+				set_write_deadline(c);
+			return ssl_wait(c, rc, remaining(&c->deadline));
+		}
+		r = write(c->fd, c->fbuf + c->fbufoff, c->fbuflen - c->fbufoff);
+		if (r > 0) {
+			c->fbufoff += (size_t)r;
 			continue;
 		}
-		if (c->foff > before)
-			set_write_deadline(c);
-		return ssl_wait(c, rc, remaining(&c->deadline));
+		if (r == -1 && (errno == EAGAIN || errno == EINTR)) {
+			if (c->foff > before)
+				set_write_deadline(c);
+			return conn_wait(c, EV_WRITE, remaining(&c->deadline));
+		}
+		return -1;
 	}
 	free(c->fbuf);
 	c->fbuf = NULL;
 	c->file = NULL;
+	c->recipe = NULL;
 	c->state = C_SHUTDOWN;
 	return 0;
 }
@@ -649,8 +691,8 @@ do_write(struct conn *c)
 		}
 		return -1;
 	}
-	if (c->file != NULL)
-		return write_file(c);
+	if (c->file != NULL || c->recipe != NULL)
+		return write_stream(c);
 	c->state = C_SHUTDOWN;
 	return 0;
 }
@@ -823,7 +865,9 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
 				             "request line");
 		} else if (c->state == C_WRITE && still_taking(c)) {
 			return;
-		} else if (c->state == C_WRITE) {
+		} else if (c->state == C_WRITE || c->state == C_SHUTDOWN ||
+		           c->state == C_CLOSE) {
+			/* The reply's end and close_notify may wait too. */
 			edge_error(c, "reply stalled for send-timeout");
 			reset_on_close(c->fd);
 		}
@@ -875,8 +919,8 @@ conn_free(struct conn *c)
 	    .path = c->logpath != NULL ? c->logpath : "-",
 	};
 
-	/* A big file: what the client took of it (not what was read). */
-	if (c->file != NULL) {
+	/* A stream: what the client took of it (not what was read). */
+	if (c->file != NULL || c->recipe != NULL) {
 		a.sent +=
 		    (unsigned long long)c->foff - (c->fbuflen - c->fbufoff);
 		a.due += (unsigned long long)c->fend;

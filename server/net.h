@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "limit.h"
 #include "pool.h"
+#include "recipe.h"
 #include "status.h"
 
 #define GEMINI_REQ_MAX 1024 /* a Gemini request line, CRLF excluded */
@@ -132,8 +133,12 @@ struct conn {
 	size_t outoff;
 	enum status status;
 	char *logpath; /* NULL: "-" */
-	/* A big file streamed from its descriptor after out, by offset. */
+	/* A big file streamed from its descriptor after out, by offset, or
+	   a text version streamed from its recipe (foff: bytes made). */
 	const struct node *file;
+	const struct recipe *recipe;
+	int flavour; /* enum recipe_flavour */
+	struct recipe_cursor rcur;
 	off_t foff;
 	off_t fend;
 	long long acked; /* bytes the client had acknowledged at the deadline */
@@ -156,6 +161,10 @@ void conn_replyf(struct conn *, enum status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Takes a malloc'd reply; NULL after a failed allocation is answered. */
 void conn_reply_own(struct conn *, enum status, char *data, size_t len);
+/* head (may be empty), then a text version made from its recipe as it
+   is sent, a few KiB at a time. */
+void conn_reply_recipe(struct conn *, enum status, const char *head, size_t len,
+    const struct recipe *, int flavour);
 /* head (may be empty), then the node's file from its descriptor. */
 void conn_reply_file(struct conn *, enum status, const char *head, size_t len,
     const struct node *);

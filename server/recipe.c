@@ -1,6 +1,6 @@
 /*
- * recipe.c: a text version made from its recipe per request: the size
- * first, then one buffer of it and a few memcpys, no rendering.
+ * recipe.c: a text version made from its recipe as it is sent, a chunk
+ * at a time with a few memcpys; no rendering, no copy of the whole.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,18 +30,30 @@ piece_size(const struct recipe_piece *p)
 	return p->len + 1; /* and its line end */
 }
 
-static char *
-put(char *out, const struct recipe *r, const struct recipe_piece *p)
+/* Piece i of a flavour's text: the lines, then that flavour's URL list. */
+static const struct recipe_piece *
+piece_at(const struct recipe *r, enum recipe_flavour f, size_t i)
 {
-	size_t n = p->len & ~RECIPE_POOL;
+	return &r->pieces[i < r->nlines ? i : r->nlines + f];
+}
+
+/* Bytes [skip, skip + n) of a piece, its line end included. */
+static void
+piece_copy(const struct recipe *r, const struct recipe_piece *p, size_t skip,
+    char *out, size_t n)
+{
+	size_t len = p->len & ~RECIPE_POOL, k;
 
 	if (p->len & RECIPE_POOL) {
-		memcpy(out, r->pool + p->off, n);
-		return out + n;
+		memcpy(out, r->pool + p->off + skip, n);
+		return;
 	}
-	memcpy(out, r->menu + p->off, n);
-	out[n] = '\n';
-	return out + n + 1;
+	k = skip < len ? len - skip : 0;
+	if (k > n)
+		k = n;
+	memcpy(out, r->menu + p->off + skip, k);
+	if (k < n) /* what is left of n is the line end */
+		out[k] = '\n';
 }
 
 int
@@ -67,22 +79,51 @@ recipe_take(
 	return 0;
 }
 
+size_t
+recipe_len(const struct recipe *r, enum recipe_flavour f)
+{
+	return r->len + piece_size(&r->pieces[r->nlines + f]);
+}
+
+size_t
+recipe_read(const struct recipe *r, enum recipe_flavour f,
+    struct recipe_cursor *c, char *out, size_t n)
+{
+	const struct recipe_piece *p;
+	size_t got = 0, k;
+
+	while (got < n && c->piece <= r->nlines) {
+		p = piece_at(r, f, c->piece);
+		k = piece_size(p) - c->skip;
+		if (k > n - got)
+			k = n - got;
+		piece_copy(r, p, c->skip, out + got, k);
+		got += k;
+		c->skip += k;
+		if (c->skip == piece_size(p)) {
+			c->piece++;
+			c->skip = 0;
+		}
+	}
+	return got;
+}
+
 char *
 recipe_make(const struct recipe *r, enum recipe_flavour f, const char *head,
     size_t headlen, size_t *len)
 {
-	const struct recipe_piece *tail = &r->pieces[r->nlines + f];
-	char *out, *o;
-	size_t i;
+	struct recipe_cursor c = {0, 0};
+	size_t text = recipe_len(r, f);
+	char *out;
 
-	*len = headlen + r->len + piece_size(tail);
+	*len = headlen + text;
 	if ((out = malloc(*len + 1)) == NULL)
 		return NULL;
 	memcpy(out, head, headlen);
-	o = out + headlen;
-	for (i = 0; i < r->nlines; i++)
-		o = put(o, r, &r->pieces[i]);
-	put(o, r, tail);
+	if (recipe_read(r, f, &c, out + headlen, text) != text) {
+		free(out);
+		return NULL;
+	}
 	return out;
 }
 

@@ -46,6 +46,21 @@ int recipe_add(struct buf *pieces, size_t off, size_t len, uint32_t pool);
  */
 int recipe_take(
     struct recipe *, struct buf *pieces, struct buf *pool, size_t nlines);
+/* Where a reply made from a recipe stands: a piece, and bytes of it out. */
+struct recipe_cursor {
+	size_t piece; /* 0..nlines: the lines, then the URL list */
+	size_t skip;
+};
+
+/* The bytes one flavour's text makes. */
+size_t recipe_len(const struct recipe *, enum recipe_flavour);
+/*
+ * Copies the next bytes of one flavour's text, at most n, into out and
+ * moves the cursor past them; 0 at the end. A reply streams through a
+ * small buffer this way: no connection holds a copy of the whole text.
+ */
+size_t recipe_read(const struct recipe *, enum recipe_flavour,
+    struct recipe_cursor *, char *out, size_t n);
 /* The bytes of one flavour: head, then the text; one exact malloc. */
 char *recipe_make(const struct recipe *, enum recipe_flavour, const char *head,
     size_t headlen, size_t *len);

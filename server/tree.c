@@ -281,6 +281,18 @@ node_gemini(const struct node *n, size_t *len, char **own)
 	return n->reply;
 }
 
+const struct recipe *
+node_gopher_recipe(const struct node *n, size_t view)
+{
+	return n->gopher != NULL ? n->gopher[view].text : NULL;
+}
+
+const struct recipe *
+node_gemini_recipe(const struct node *n)
+{
+	return n->text;
+}
+
 const char *
 node_text(const struct node *n, size_t *len)
 {

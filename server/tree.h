@@ -124,6 +124,13 @@ const char *node_gopher(
     const struct node *, size_t view, size_t *len, char **own);
 /* The same for the Gemini reply of a node not left on disk. */
 const char *node_gemini(const struct node *, size_t *len, char **own);
+/*
+ * A text version's recipe in one Gopher view, or for Gemini (its header
+ * is then the node's reply); NULL when the node's bytes are prepared.
+ * The fronts stream a recipe (conn_reply_recipe) rather than copy it.
+ */
+const struct recipe *node_gopher_recipe(const struct node *, size_t view);
+const struct recipe *node_gemini_recipe(const struct node *);
 /* 1 when the node is served over Gopher as a menu (gemtext, folders). */
 int node_is_menu(const struct node *);
 /* A path's language: its top folder's, else the capsule's (may be NULL). */

@@ -474,5 +474,60 @@ def _(ctx):
     check(why is None, why)
 
 
+@test("text versions stream: stalled readers hold no copy of a big page")
+def _(ctx):
+    root = _root(ctx, "textver")
+    para = (b"A line of text that the Gopher menu wraps at sixty-seven "
+            b"columns, long enough to fill two lines of it.\n\n")
+    page = b"# Big\n\n" + para * (6 * 1024 * 1024 // len(para))
+    _write(os.path.join(root, "big.gmi"), page)
+    srv = _server(ctx, root, ["--workers", "1"])
+    socks = []
+    try:
+        (gem,), (gop,) = ([p for _, p in srv.listen],
+                          [p for _, p in srv.gopher_listen])
+        # What a reader gets whole, to compare with what stalls.
+        s = socket.create_connection((HOST, gop), timeout=30)
+        s.sendall(b"/big.gmi.txt\r\n")
+        whole = h.recv_all(s)
+        s.close()
+        check(len(whole) > 5 * 1024 * 1024 and whole.startswith(b"Big\n"),
+              "gopher text version: %d bytes" % len(whole))
+        before = _rollup(srv.proc.pid, "Rss")
+        # Readers that ask and never read: each once held a copy.
+        for i in range(12):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect((HOST, gop))
+            s.sendall(b"/big.gmi.txt\r\n")
+            socks.append(s)
+        for i in range(4):
+            s = h.client_context().wrap_socket(
+                socket.create_connection((HOST, gem), timeout=30),
+                server_hostname="localhost")
+            s.sendall(b"gemini://localhost:%d/big.gmi.txt\r\n" % gem)
+            socks.append(s)
+        time.sleep(1.5)
+        grew = _rollup(srv.proc.pid, "Rss") - before
+        check(grew < RSS_GROWTH_MAX,
+              "16 stalled readers of a %d MB text grew RSS by %d MB" %
+              (len(whole) >> 20, grew >> 20))
+        s = h.client_context().wrap_socket(
+            socket.create_connection((HOST, gem), timeout=30),
+            server_hostname="localhost")
+        s.sendall(b"gemini://localhost:%d/big.gmi.txt\r\n" % gem)
+        got = h.recv_all(s)
+        s.close()
+        hdr, _, body = got.partition(b"\r\n")
+        check(hdr.startswith(b"20 text/plain") and
+              body.startswith(b"Big\n") and
+              body == whole,
+              "gemini text version: %r, %d bytes" % (hdr, len(body)))
+    finally:
+        for s in socks:
+            s.close()
+        srv.stop()
+
+
 if __name__ == "__main__":
     h.run(setup)

@@ -147,6 +147,28 @@ struct tally {
 	size_t recipe_bytes;
 };
 
+/*
+ * What a connection streams: the recipe read in chunks of odd sizes, so
+ * that they end inside lines, on line ends and across the URL list.
+ */
+static void
+chunked_same(const struct recipe *r, enum recipe_flavour f, const char *want,
+    size_t len, const char *path)
+{
+	static const size_t sizes[] = {1, 3, 61, 4096, 2};
+	struct recipe_cursor c = {0, 0};
+	char chunk[4096];
+	size_t off = 0, got, i = 0;
+	int ok = recipe_len(r, f) == len;
+
+	while (ok && (got = recipe_read(r, f, &c, chunk, sizes[i++ % 5])) > 0) {
+		ok = off + got <= len && memcmp(chunk, want + off, got) == 0;
+		off += got;
+	}
+	CHECKF(ok && off == len, "%s: streamed text differs at byte %zu", path,
+	    off);
+}
+
 /* One text version in view v (nviews: the Gemini one) against render_text. */
 static void
 compare_text(const struct snapshot *s, const struct tree_opts *o,
@@ -170,9 +192,15 @@ compare_text(const struct snapshot *s, const struct tree_opts *o,
 		free(head.reply);
 		got = node_gemini(t, &glen, &own);
 		k->recipes += t->text != NULL;
+		if (t->text != NULL && got != NULL && glen >= t->reply_len)
+			chunked_same(t->text, RECIPE_GEMINI, got + t->reply_len,
+			    glen - t->reply_len, t->path);
 	} else {
 		got = node_gopher(t, v, &glen, &own);
 		CHECKF(t->gopher[v].text != NULL, "%s: no recipe", t->path);
+		if (t->gopher[v].text != NULL && got != NULL)
+			chunked_same(t->gopher[v].text, RECIPE_GOPHER, got,
+			    glen, t->path);
 		k->recipes++;
 		k->text_bytes += glen;
 		k->recipe_bytes += t->gopher[v].text->size;
