@@ -399,7 +399,7 @@ charset_encode(struct buf *out, enum charset cs, const char *s, size_t n)
 		out->oom = 1;
 		return -1;
 	}
-	p = (const uint8_t *)f.data;
+	p = (const uint8_t *)(f.data != NULL ? f.data : "");
 	end = p + f.len;
 	while (p < end) {
 		p += u8_mbtouc(&uc, p, (size_t)(end - p));

@@ -735,9 +735,10 @@ announce(const struct parent *p)
 
 /*
  * Waits for the n new workers' bytes, at most READY_WAIT ms: the end of
- * the pipe (every writer gone: one died) or the time ends it too.
+ * the pipe (every writer gone: one died) or the time ends it too. How
+ * many did not say they serve.
  */
-static void
+static unsigned
 wait_ready(int fd, unsigned n)
 {
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
@@ -760,6 +761,7 @@ wait_ready(int fd, unsigned n)
 		}
 		n -= (unsigned)r;
 	}
+	return n;
 }
 
 /*
@@ -773,7 +775,7 @@ static void
 start_generation(struct parent *p, struct gen *g, const int *prio)
 {
 	pid_t old[WORKERS_MAX];
-	unsigned i, nold = 0, spawned = 0, n = g->conf->workers;
+	unsigned i, nold = 0, spawned = 0, late, n = g->conf->workers;
 
 	for (i = 0; i < p->nslots; i++)
 		if (p->slots[i].pid != 0) {
@@ -802,7 +804,13 @@ start_generation(struct parent *p, struct gen *g, const int *prio)
 			spawned++;
 	if (p->ready[0] != -1) {
 		close(p->ready[1]);
-		wait_ready(p->ready[0], spawned);
+		/* Respawns follow, but the operator should know the switch
+		   left a gap: the old workers stop all the same. */
+		if ((late = wait_ready(p->ready[0], spawned)) > 0)
+			log_warn(
+			    "%u of %u new workers not serving after %d ms; "
+			    "the old ones stop anyway",
+			    late, spawned, READY_WAIT);
 		close(p->ready[0]);
 		p->ready[0] = p->ready[1] = -1;
 	}

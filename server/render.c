@@ -1121,7 +1121,7 @@ encode_tail(struct buf *out, size_t start, const struct render_opts *o)
 {
 	struct buf e = {0};
 
-	if (!is_8bit(o))
+	if (!is_8bit(o) || out->len == start) /* nothing (data may be NULL) */
 		return out->oom ? -1 : 0;
 	if (out->oom || charset_encode(&e, (enum charset)o->charset,
 	                    out->data + start, out->len - start) == -1) {
