@@ -917,6 +917,20 @@ check_only(struct parent *p)
 	return 0;
 }
 
+/*
+ * glibc raises its mmap and trim thresholds each time a big mmapped block
+ * is freed (a load frees many); past that, the memory a load's threads
+ * free stays in their heaps, where malloc_trim does not reach the top,
+ * and every worker forked next shares it: 5 to 10 MB of a 20,000-page
+ * tree. Fixed thresholds keep big blocks mapped and heaps trimmed.
+ */
+static void
+fixed_malloc_thresholds(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+}
+
 int
 proc_main(const struct proc_opts *o)
 {
@@ -945,6 +959,7 @@ proc_main(const struct proc_opts *o)
 	sigprocmask(SIG_BLOCK, &p.sigs, NULL);
 	if (o->check_only)
 		return check_only(&p);
+	fixed_malloc_thresholds();
 	set_reload_drain();
 	/* Session tickets stay valid across reloads: the keys are ours. */
 	if (RAND_bytes(p.ticket_keys, sizeof(p.ticket_keys)) != 1) {
