@@ -270,9 +270,10 @@ gopher_plus(struct conn *c, const struct node *n, const char *data, size_t len,
 	const char *p = data, *end = data + len, *eol;
 	size_t outlen;
 
-	if (kind == '+') {
-		buf_addstr(&b, node_is_menu(n) ? "+-1\r\n" : "+-2\r\n");
-		buf_add(&b, data, len);
+	if (kind == '+') { /* the prepared bytes after it, not a copy */
+		conn_reply_then(c, ST_SUCCESS,
+		    node_is_menu(n) ? "+-1\r\n" : "+-2\r\n", 5, data, len);
+		return;
 	} else if (kind == '$' && node_is_menu(n)) {
 		buf_addstr(&b, "+-1\r\n");
 		for (; p < end && (eol = memchr(p, '\n', (size_t)(end - p)));
@@ -505,6 +506,10 @@ reply_node(struct conn *c, const struct node *n, char kind)
 		/* A text version is not a menu: "+-2" before its bytes. */
 		conn_reply_recipe(c, ST_SUCCESS, kind == '+' ? "+-2\r\n" : "",
 		    kind == '+' ? 5 : 0, r, RECIPE_GOPHER);
+		return;
+	}
+	if (r != NULL) { /* about a text version: no bytes of it needed */
+		gopher_plus(c, n, "", 0, kind);
 		return;
 	}
 	data = node_gopher(n, c->l->gl->view, &len, &own);

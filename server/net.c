@@ -202,6 +202,15 @@ conn_reply_file(struct conn *c, enum status status, const char *head,
 }
 
 void
+conn_reply_then(struct conn *c, enum status status, const char *head,
+    size_t headlen, const char *data, size_t len)
+{
+	conn_reply(c, status, head, headlen);
+	c->then = data;
+	c->thenlen = len;
+}
+
+void
 conn_reply_recipe(struct conn *c, enum status status, const char *head,
     size_t len, const struct recipe *r, int flavour)
 {
@@ -666,6 +675,7 @@ do_write(struct conn *c)
 	ssize_t r;
 	int rc;
 
+again:
 	while (c->outoff < c->outlen) {
 		n = c->outlen - c->outoff;
 		if (c->ssl != NULL) {
@@ -690,6 +700,14 @@ do_write(struct conn *c)
 			return conn_wait(c, EV_WRITE, remaining(&c->deadline));
 		}
 		return -1;
+	}
+	if (c->then != NULL) {
+		c->done += c->outlen;
+		c->out = c->then;
+		c->outlen = c->thenlen;
+		c->outoff = before = 0;
+		c->then = NULL;
+		goto again;
 	}
 	if (c->file != NULL || c->recipe != NULL)
 		return write_stream(c);
@@ -914,8 +932,8 @@ conn_free(struct conn *c)
 	    .proto = c->front->name,
 	    .ip = c->ip,
 	    .status = (int)c->status,
-	    .sent = c->outoff,
-	    .due = c->outlen,
+	    .sent = c->done + c->outoff,
+	    .due = c->done + c->outlen + (c->then != NULL ? c->thenlen : 0),
 	    .path = c->logpath != NULL ? c->logpath : "-",
 	};
 

@@ -128,7 +128,10 @@ struct conn {
 	size_t reqlen;
 	size_t got; /* bytes the client sent at all */
 	const char *out;
-	char *own; /* a reply made for this request, freed with it */
+	const char *then; /* prepared bytes sent after out, or NULL */
+	size_t thenlen;
+	size_t done; /* bytes of out sent before then took its place */
+	char *own;   /* a reply made for this request, freed with it */
 	size_t outlen;
 	size_t outoff;
 	enum status status;
@@ -161,6 +164,9 @@ void conn_replyf(struct conn *, enum status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Takes a malloc'd reply; NULL after a failed allocation is answered. */
 void conn_reply_own(struct conn *, enum status, char *data, size_t len);
+/* A short head of our own, then prepared bytes: no copy of them. */
+void conn_reply_then(struct conn *, enum status, const char *head,
+    size_t headlen, const char *data, size_t len);
 /* head (may be empty), then a text version made from its recipe as it
    is sent, a few KiB at a time. */
 void conn_reply_recipe(struct conn *, enum status, const char *head, size_t len,

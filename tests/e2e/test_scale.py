@@ -474,7 +474,7 @@ def _(ctx):
     check(why is None, why)
 
 
-@test("text versions stream: stalled readers hold no copy of a big page")
+@test("text versions and Gopher+ replies stream: stalled readers hold no copy of a big page")
 def _(ctx):
     root = _root(ctx, "textver")
     para = (b"A line of text that the Gopher menu wraps at sixty-seven "
@@ -501,6 +501,12 @@ def _(ctx):
             s.connect((HOST, gop))
             s.sendall(b"/big.gmi.txt\r\n")
             socks.append(s)
+        for i in range(4):  # Gopher+: "+-1" and the menu, not a copy
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect((HOST, gop))
+            s.sendall(b"/big.gmi\t+\r\n")
+            socks.append(s)
         for i in range(4):
             s = h.client_context().wrap_socket(
                 socket.create_connection((HOST, gem), timeout=30),
@@ -510,7 +516,7 @@ def _(ctx):
         time.sleep(1.5)
         grew = _rollup(srv.proc.pid, "Rss") - before
         check(grew < RSS_GROWTH_MAX,
-              "16 stalled readers of a %d MB text grew RSS by %d MB" %
+              "20 stalled readers of a %d MB text grew RSS by %d MB" %
               (len(whole) >> 20, grew >> 20))
         s = h.client_context().wrap_socket(
             socket.create_connection((HOST, gem), timeout=30),
