@@ -15,30 +15,13 @@ set -u
 bin=${1:?usage: ratio.sh KAPSULA [gopher|gemini|resume]}
 only=${2:-}
 rounds=${ROUNDS:-5}
-L=build/bench-load
 mkdir -p build
-cc -O2 -o build/bench-load bench/load.c $(pkg-config --cflags --libs openssl) -pthread || exit 1
+. bench/lib.sh
 cc -O2 -o build/bench-bare bench/bare.c $(pkg-config --cflags --libs openssl) || exit 1
-tmp=$(mktemp -d)
-pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null; done; rm -rf "$tmp"' EXIT INT TERM
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-	i=0
-	until python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),1)" 2>/dev/null; do
-		i=$((i + 1)); [ $i -gt 50 ] && return 1; sleep 0.1
-	done
-}
-family() { echo "$1"; cat "/proc/$1/task/$1/children" 2>/dev/null; }
 # CPU nanoseconds of a server and its workers, every thread.
 cpu() {
 	for _q in $(family "$1"); do cat /proc/"$_q"/task/*/schedstat 2>/dev/null; done |
 		awk '{ t += $1 } END { printf "%.0f\n", t }'
-}
-mem() {
-	for _q in $(family "$1"); do cat "/proc/$_q/smaps_rollup" 2>/dev/null; done |
-		awk '/^Rss:/ { r += $2 } /^Pss:/ { p += $2 }
-		END { printf "PSS %d kB (RSS %d kB), parent and workers\n", p, r }'
 }
 page=/en/2026-11-28-confronting-abuses.gmi
 echo "== ratios to bare responders (server CPU per request; median of $rounds rounds)"
