@@ -38,24 +38,6 @@ static const char en_para[] =
     "in saunas, cafes, clubs, private flats or by call.";
 
 static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f;
-	char *p = NULL;
-	long n;
-
-	if ((f = fopen(path, "rb")) == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)n + 1)) != NULL) {
-		*len = fread(p, 1, (size_t)n, f);
-		p[*len] = '\0';
-	}
-	fclose(f);
-	return p;
-}
-
-static char *
 menu_of(const char *gmi, const struct render_opts *o)
 {
 	struct buf b = {0};

@@ -197,24 +197,6 @@ test_simple_set(void)
 	}
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f;
-	char *p = NULL;
-	long n;
-
-	if ((f = fopen(path, "rb")) == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)n + 1)) != NULL) {
-		*len = fread(p, 1, (size_t)n, f);
-		p[*len] = '\0';
-	}
-	fclose(f);
-	return p;
-}
-
 /*
  * The bundled capsule, two folders above tests/run.sh's GOLDEN_DIR
  * (tests/unit/golden), else above this test's binary.

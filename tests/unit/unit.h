@@ -144,4 +144,23 @@ unit_capture_end(char *buf, size_t size)
 
 #define UNIT_EXIT() (unit_failures ? 1 : 0)
 
+/* A whole file, NUL-terminated, in malloc'd memory; NULL if unreadable. */
+static inline char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f;
+	char *p = NULL;
+	long n;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)n + 1)) != NULL) {
+		*len = fread(p, 1, (size_t)n, f);
+		p[*len] = '\0';
+	}
+	fclose(f);
+	return p;
+}
+
 #endif
