@@ -847,6 +847,17 @@ still_taking(struct conn *c)
 }
 
 /*
+ * Bytes of the reply wait for the reader: in C_WRITE, and in C_SHUTDOWN
+ * and C_CLOSE too, where the last TLS record and close_notify are sent.
+ */
+static int
+sending(const struct conn *c)
+{
+	return c->state == C_WRITE || c->state == C_SHUTDOWN ||
+	       c->state == C_CLOSE;
+}
+
+/*
  * A reader that took nothing for send-timeout is cut with a reset, not a
  * FIN behind what it left unread: after a plain close the kernel keeps
  * the socket and its send buffer (up to megabytes) and goes on probing
@@ -881,11 +892,9 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
 				           ? "timed out in the TLS handshake"
 				           : "timed out before a whole "
 				             "request line");
-		} else if (c->state == C_WRITE && still_taking(c)) {
+		} else if (sending(c) && still_taking(c)) {
 			return;
-		} else if (c->state == C_WRITE || c->state == C_SHUTDOWN ||
-		           c->state == C_CLOSE) {
-			/* The reply's end and close_notify may wait too. */
+		} else if (sending(c)) {
 			edge_error(c, "reply stalled for send-timeout");
 			reset_on_close(c->fd);
 		}

@@ -358,8 +358,9 @@ test_breaks_by_table(void)
 	for (i = 0; i < 100000; i++) {
 		n = 0;
 		for (k = 1 + rnd(12); k > 0; k--) {
-			len = strlen(alphabet[rnd(NALPHA)]);
-			memcpy(s + n, alphabet[rnd(NALPHA)], len);
+			j = rnd(NALPHA); /* one pick: its length, its bytes */
+			len = strlen(alphabet[j]);
+			memcpy(s + n, alphabet[j], len);
 			n += len;
 		}
 		s[n] = '\0';
