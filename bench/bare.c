@@ -184,7 +184,12 @@ setup_tls(const char *cert, const char *key)
 		ERR_print_errors_fp(stderr);
 		exit(1);
 	}
-	/* kapsula's settings, so only the server logic differs. */
+	/*
+	 * kapsula's settings, so only the server logic differs; but for
+	 * the TLS 1.3 suites, left at OpenSSL's default (AES-256-GCM and
+	 * SHA-384 first): kapsula putting AES-128-GCM first is work it
+	 * saves, and the ratio should show it, not hide it.
+	 */
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
 	                             SSL_OP_NO_RENEGOTIATION |

@@ -25,6 +25,10 @@
 
 #define CERT_DAYS (20 * 365) /* long-lived: TOFU clients pin it */
 
+#define TLS13_SUITES                                                           \
+	"TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:"                 \
+	"TLS_AES_256_GCM_SHA384"
+
 static void
 ssl_error(char *err, size_t errsz, const char *what, const char *path)
 {
@@ -456,9 +460,20 @@ make_ctx(EVP_PKEY *k, X509 *x, STACK_OF(X509) * chain,
 	 * Tickets only: a server-side session cache grows with every TLS 1.2
 	 * client, and the workers could not share it anyway.
 	 */
-	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
-	                             SSL_OP_NO_RENEGOTIATION |
-	                             SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_options(ctx,
+	    SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION |
+	        SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_PRIORITIZE_CHACHA);
+	/*
+	 * TLS 1.3: AES-128-GCM first, the suite every client must have (RFC
+	 * 8446, 9.1); OpenSSL's default puts AES-256-GCM with SHA-384 first,
+	 * a dearer key schedule (3.5 % of a handshake here) for nothing a
+	 * capsule needs. A client that lists ChaCha20 first (no AES in its
+	 * hardware) gets ChaCha20. Every suite stays on offer.
+	 */
+	if (!SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES)) {
+		ssl_error(err, errsz, "SSL_CTX_set_ciphersuites", NULL);
+		goto err;
+	}
 	SSL_CTX_set_mode(
 	    ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE);
 	/*

@@ -149,6 +149,30 @@ def _(c):
               for n in names), "SAN %r lacks IP ::1" % names)
 
 
+def _suite(c, offer):
+    """The TLS 1.3 suite openssl s_client ends up with, offering these."""
+    p = subprocess.run(
+        ["openssl", "s_client", "-connect", "127.0.0.1:%d" % c.port,
+         "-servername", "localhost", "-tls1_3", "-ciphersuites", offer,
+         "-ign_eof"],
+        input=b"gemini://localhost/\r\n", stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, timeout=15)
+    m = re.search(rb"Cipher is (\S+)", p.stdout)
+    return m.group(1).decode() if m else p.stdout[-200:]
+
+
+@test("tls 1.3 suites: AES-128-GCM first, ChaCha20 to who lists it first")
+def _(c):
+    every = ("TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:"
+             "TLS_AES_128_GCM_SHA256")
+    got = _suite(c, every)
+    check(got == "TLS_AES_128_GCM_SHA256", "offered all: %s" % got)
+    got = _suite(c, "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256")
+    check(got == "TLS_CHACHA20_POLY1305_SHA256", "ChaCha20 first: %s" % got)
+    got = _suite(c, "TLS_AES_256_GCM_SHA384")
+    check(got == "TLS_AES_256_GCM_SHA384", "AES-256 only: %s" % got)
+
+
 @test("cert presented by the server is the one in --certs")
 def _(c):
     r = get(c, "/")
