@@ -1443,16 +1443,23 @@ search_build_input(const struct search_input *in, int parts)
  */
 #define PART_TEXT (4u << 20) /* bytes of text worth a thread */
 
-static int
-default_parts(const struct search_input *in)
+static size_t
+input_text(const struct search_input *in)
 {
 	size_t i, text = 0;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int parts;
 
 	for (i = 0; i < in->npages; i++)
 		text += in->pages[i].len;
-	parts = (int)(text / PART_TEXT) + 1;
+	return text;
+}
+
+static int
+default_parts(const struct search_input *in)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int parts;
+
+	parts = (int)(input_text(in) / PART_TEXT) + 1;
 	if (cpus >= 1 && parts > cpus)
 		parts = (int)cpus;
 	return parts > SEARCH_PARTS_MAX ? SEARCH_PARTS_MAX : parts;
@@ -1503,7 +1510,9 @@ search_start(const struct snapshot *s, const char *lang)
 		return NULL;
 	}
 	j->parts = default_parts(&j->in);
-	j->started = start_thread(&j->thread, job_main, j) == 0;
+	/* A small capsule's index is built at search_join, on this thread. */
+	if (input_text(&j->in) >= tree_thread_text)
+		j->started = start_thread(&j->thread, job_main, j) == 0;
 	return j;
 }
 

@@ -802,14 +802,24 @@ render_part(void *arg)
 	return NULL;
 }
 
-/* One per core the parent may run on, up to RENDER_THREADS_MAX. */
+/*
+ * One per core the parent may run on, up to RENDER_THREADS_MAX, for a
+ * tree of TREE_THREAD_TEXT bytes of gemtext or more; else this thread.
+ */
 static size_t
-render_threads(void)
+render_threads(const struct snapshot *s)
 {
 	cpu_set_t set;
+	size_t i, text = 0, len;
 	int n;
 
-	if (sched_getaffinity(0, sizeof(set), &set) == -1)
+	for (i = 0; i < s->n; i++)
+		if (is_gemtext(&s->nodes[i]) && !s->nodes[i].alias) {
+			body_of(&s->nodes[i], &len);
+			text += len;
+		}
+	if (text < tree_thread_text ||
+	    sched_getaffinity(0, sizeof(set), &set) == -1)
 		return 1;
 	n = CPU_COUNT(&set);
 	return n < 1                    ? 1
@@ -827,7 +837,7 @@ static int
 render_all(struct snapshot *s, const struct tree_opts *to)
 {
 	struct part parts[RENDER_THREADS_MAX] = {{0}};
-	size_t i, n = render_threads();
+	size_t i, n = render_threads(s);
 	int rc = 0;
 
 	for (i = 0; i < n; i++)

@@ -44,6 +44,8 @@ struct loader {
 	} path[MAX_DEPTH + 1];
 };
 
+size_t tree_thread_text = TREE_THREAD_TEXT;
+
 static int walk(struct loader *, const char *fsdir, const char *vdir,
     const struct stat *, int);
 

@@ -105,6 +105,17 @@ struct snapshot {
 	char root_lang[64];
 };
 
+/*
+ * Gemtext a tree must hold before its load uses threads (rendering, the
+ * search index). Below, one thread does it in well under a second, and
+ * the workers keep glibc's single-threaded paths: once a process has had
+ * a thread, every process it forks takes the locked ones (some 40 ns more
+ * per system call, atomic malloc locks), a few per cent of a request.
+ */
+#define TREE_THREAD_TEXT (4u << 20)
+/* TREE_THREAD_TEXT, but for tests that want threads on a small tree. */
+extern size_t tree_thread_text;
+
 struct snapshot *tree_load(const struct tree_opts *, char *err, size_t);
 const struct node *tree_lookup(const struct snapshot *, const char *path);
 /*

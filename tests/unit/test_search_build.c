@@ -824,6 +824,7 @@ main(void)
 	RUN(test_fold_without_nfc);
 	RUN(test_fold_words);
 	RUN(test_merged_index);
+	tree_thread_text = 0; /* the job on a thread, small as the corpus is */
 	RUN(test_job_beside_load);
 	return unit_failures != 0;
 }

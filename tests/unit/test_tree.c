@@ -4,6 +4,7 @@
  * never loaded (hidden files, symlinks out of the root, unreadable entries)
  * and the words used to say so.
  */
+#include <sys/single_threaded.h>
 #include <sys/stat.h>
 
 #include <fcntl.h>
@@ -161,6 +162,32 @@ load_logged(const struct tree_opts *o, int as_other, char *err, size_t sz)
 		s = tree_load(o, err, sz);
 	unit_capture_end(warnings, sizeof(warnings));
 	return s;
+}
+
+static int small_on_one_thread = -1;
+
+/* Before any test can start a thread: the same tree, searched. */
+static void
+load_small_searched(struct tree_opts *o)
+{
+	struct snapshot *s;
+	char err[512];
+
+	o->search = 1;
+	s = load_logged(o, 0, err, sizeof(err));
+	o->search = 0;
+	small_on_one_thread = s != NULL && __libc_single_threaded;
+	snapshot_unref(s);
+}
+
+/*
+ * A small tree is loaded and indexed on the calling thread: a process
+ * that has had a thread forks workers that take glibc's locked paths.
+ */
+static void
+test_one_thread(void)
+{
+	CHECK(small_on_one_thread == 1);
 }
 
 /* Whether the last logged load said "<base>/<rel>: skipped: <why>". */
@@ -718,6 +745,8 @@ main(void)
 		return 1;
 	}
 	memcpy(load_warnings, warnings, sizeof(load_warnings));
+	load_small_searched(&o);
+	RUN(test_one_thread);
 	RUN(test_headers);
 	RUN(test_folders);
 	RUN(test_never_loaded);
