@@ -512,16 +512,17 @@ reply_node(struct conn *c, const struct node *n, char kind)
 		gopher_plus(c, n, "", 0, kind);
 		return;
 	}
+	/* Prepared bytes now (a recipe took a branch above); bytes made
+	   for this reply, or none at all, go out as its own. */
 	data = node_gopher(n, c->l->gl->view, &len, &own);
-	if (data == NULL || (kind == 0 && own != NULL)) {
+	if (data == NULL || own != NULL) {
 		conn_reply_own(c, ST_SUCCESS, own, len);
 		return;
 	}
-	if (kind != 0)
+	if (kind != 0) /* '+' sends data after its head: it must stay */
 		gopher_plus(c, n, data, len, kind);
 	else
 		conn_reply(c, ST_SUCCESS, data, len);
-	free(own);
 }
 
 static void

@@ -818,6 +818,9 @@ render_threads(const struct snapshot *s)
 			body_of(&s->nodes[i], &len);
 			text += len;
 		}
+	/* Each Gopher view renders every page again. */
+	if (s->nviews > 1)
+		text *= s->nviews;
 	if (text < tree_thread_text ||
 	    sched_getaffinity(0, sizeof(set), &set) == -1)
 		return 1;

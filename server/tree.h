@@ -111,6 +111,7 @@ struct snapshot {
  * the workers keep glibc's single-threaded paths: once a process has had
  * a thread, every process it forks takes the locked ones (some 40 ns more
  * per system call, atomic malloc locks), a few per cent of a request.
+ * That is per process: after one big load, every later worker pays it.
  */
 #define TREE_THREAD_TEXT (4u << 20)
 /* TREE_THREAD_TEXT, but for tests that want threads on a small tree. */
