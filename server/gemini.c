@@ -134,32 +134,10 @@ gemini_slow_down(struct conn *c, const char *line, size_t len, unsigned secs)
 	gemini_reply(c, ST_SLOW_DOWN, "%u", secs);
 }
 
-/* "/dir" → "/dir/", sent as an absolute URL so every client follows it. */
-static void
-redirect_to_dir(struct conn *c, const struct uri *u)
-{
-	struct buf b = {0};
-
-	buf_printf(&b, "gemini://%s%s%s", u->host_is_ipv6 ? "[" : "", u->host,
-	    u->host_is_ipv6 ? "]" : "");
-	if (u->port != -1)
-		buf_printf(&b, ":%d", u->port);
-	uri_encode_path(&b, u->path);
-	buf_addch(&b, '/');
-	if (u->has_query)
-		buf_printf(&b, "?%s", u->query);
-	if (b.oom)
-		gemini_error(c, ST_TEMP_FAILURE, "Server out of memory");
-	else if (b.len > META_MAX)
-		gemini_error(c, ST_BAD_REQUEST, "Redirect target too long");
-	else
-		gemini_reply(c, ST_REDIRECT, "%s", b.data);
-	buf_free(&b);
-}
-
 /*
- * A path under a symlinked folder: to the same place in the folder itself
- * (31, permanent: the link is only another way in).
+ * 31 to path on the host and port the client asked, its query kept: a
+ * folder named without its '/', or a path under a symlinked folder (to
+ * the same place in the folder itself: the link is only another way in).
  */
 static void
 redirect_to(struct conn *c, const struct uri *u, const char *path)
@@ -180,6 +158,16 @@ redirect_to(struct conn *c, const struct uri *u, const char *path)
 	else
 		gemini_reply(c, ST_REDIRECT, "%s", b.data);
 	buf_free(&b);
+}
+
+/* "/dir" → "/dir/", sent as an absolute URL so every client follows it. */
+static void
+redirect_to_dir(struct conn *c, const struct uri *u)
+{
+	char dir[sizeof(u->path) + 1];
+
+	snprintf(dir, sizeof(dir), "%s/", u->path);
+	redirect_to(c, u, dir);
 }
 
 /*
