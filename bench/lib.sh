@@ -21,3 +21,12 @@ mem() {
 		awk '/^Rss:/ { r += $2 } /^Pss:/ { p += $2 }
 		END { printf "PSS %d kB (RSS %d kB), parent and workers\n", p, r }'
 }
+# wait_log FILE PATTERN PORT TRIES PAUSE: until a server's log says
+# PATTERN and its PORT answers; its log and failure after TRIES.
+wait_log() {
+	_i=0
+	until grep -q "$2" "$1" && wait_port "$3"; do
+		_i=$((_i + 1)); [ $_i -gt "$4" ] && { cat "$1"; return 1; }
+		sleep "$5"
+	done
+}

@@ -122,11 +122,7 @@ if [ -n "$bsearch" ]; then
 		--workers 1 >/dev/null 2>"$tmp/serr" &
 	spid=$!
 	pids="$pids $spid"
-	i=0
-	until grep -q 'search index' "$tmp/serr" && wait_port "$sg"; do
-		i=$((i + 1)); [ $i -gt 120 ] && { cat "$tmp/serr"; exit 1; }
-		sleep 1
-	done
+	wait_log "$tmp/serr" 'search index' "$sg" 120 1 || exit 1
 	grep 'search index' "$tmp/serr" | sed 's/^.*]: */server: /'
 	printf 'memory at start:  '; mem $spid
 	load $spid gemini "$sg" \
@@ -148,11 +144,7 @@ if [ -d "$tmp/tree" ]; then
 	tpid=$!
 	pids="$pids $tpid"
 	# The parent binds before it loads: ready is its "serving" line.
-	i=0
-	until grep -q 'serving' "$tmp/terr" && wait_port "$tp"; do
-		i=$((i + 1)); [ $i -gt 1200 ] && { cat "$tmp/terr"; exit 1; }
-		sleep 0.05
-	done
+	wait_log "$tmp/terr" 'serving' "$tp" 1200 0.05 || exit 1
 	t1=$(date +%s.%N)
 	awk -v a="$t0" -v b="$t1" -v n="$pages" \
 		'BEGIN { printf "loaded %d pages and started in %.2f s (goal: under 2 s)\n", n, b - a }'

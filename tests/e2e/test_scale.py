@@ -366,12 +366,17 @@ def _under_nofile(ctx, root, extra, soft, hard):
     return srv
 
 
+def _big_files(root, n, name):
+    """n sparse 2 MiB files: over memory-file-max, so each is kept open."""
+    for i in range(n):
+        with open(os.path.join(root, name % i), "wb") as f:
+            f.truncate(2 * 1024 * 1024)
+
+
 @test("descriptors shared out: big files and connections within NOFILE")
 def _(ctx):
     root = _root(ctx, "fds")
-    for i in range(40):
-        with open(os.path.join(root, "f%02d.bin" % i), "wb") as f:
-            f.truncate(2 * 1024 * 1024)
+    _big_files(root, 40, "f%02d.bin")
     srv = _under_nofile(ctx, root, ["--workers", "2", "--max-conns", "1000"],
                         300, 300)
     try:
@@ -392,9 +397,7 @@ def _(ctx):
 @test("more big files than the soft open-file limit: the hard one is used")
 def _(ctx):
     root = _root(ctx, "manyfiles")
-    for i in range(300):
-        with open(os.path.join(root, "f%03d.bin" % i), "wb") as f:
-            f.truncate(2 * 1024 * 1024)
+    _big_files(root, 300, "f%03d.bin")
     # Debian's and systemd's way: a low soft, a high hard limit.
     srv = _under_nofile(ctx, root, ["--workers", "1", "--max-conns", "100"],
                         150, 20000)
