@@ -724,10 +724,17 @@ def _(c):
         def check_workers():
             pids = both_workers(srv)
             check(pids, "workers: %r" % workers(srv.proc.pid))
-            # Just forked, a worker is root until it drops: let it finish.
-            poll(lambda: all(status_of(q)["NoNewPrivs"] == "1"
-                             for q in pids), 3)
             parent = status_of(srv.proc.pid)
+
+            # Just forked, a worker is root until it drops, and sets
+            # no_new_privs a few steps before its seccomp filter: wait
+            # for the last step, not the first (a CI run read between).
+            def sealed(q):
+                st = status_of(q)
+                return (st["NoNewPrivs"] == "1" and
+                        int(st["Seccomp_filters"]) >
+                        int(parent["Seccomp_filters"]))
+            poll(lambda: all(sealed(q) for q in pids), 5)
             for pid in pids:
                 st = status_of(pid)
                 check(st["Uid"].split() == ["65534"] * 4,
