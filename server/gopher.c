@@ -580,8 +580,8 @@ gopher_handle(struct conn *c, const char *line, size_t len)
 	}
 	memcpy(sel, line, sellen);
 	sel[sellen] = '\0';
-	conn_set_logpath(c, sel);
 	if (uri_normalize_path(sel, sellen, path, sizeof(path), &why) == -1) {
+		conn_set_logpath(c, sel);
 		/* The parser's reason is in English: for English only. */
 		lang = sel_lang(c, sel);
 		gopher_fail(c, ST_BAD_REQUEST, lang, L10N_BAD_REQUEST,

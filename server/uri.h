@@ -36,6 +36,8 @@ int uri_parse(const char *s, size_t len, struct uri *u, const char **why);
  */
 int uri_normalize_path(
     const char *raw, size_t len, char *out, size_t outsz, const char **why);
+/* Tests: 1 sends every path the general way, past the plain fast path. */
+extern int uri_general;
 
 /*
  * Resolves the path part of a relative reference (no scheme, no query or

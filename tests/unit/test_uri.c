@@ -163,6 +163,82 @@ test_encode(void)
 	buf_free(&b);
 }
 
+/* Both ways of uri_normalize_path on one input and output size: same. */
+static int
+same_both_ways(const char *raw, size_t len, size_t outsz)
+{
+	char a[URI_MAX + 8], b[URI_MAX + 8];
+	const char *wa = NULL, *wb = NULL;
+	int ra, rb;
+
+	uri_general = 0;
+	ra = uri_normalize_path(raw, len, a, outsz, &wa);
+	uri_general = 1;
+	rb = uri_normalize_path(raw, len, b, outsz, &wb);
+	uri_general = 0;
+	if (ra != rb || (ra == 0 && strcmp(a, b) != 0) ||
+	    (ra == -1 && strcmp(wa, wb) != 0)) {
+		fprintf(stderr,
+		    "differs on \"%.*s\" (%zu bytes, outsz %zu): "
+		    "%d \"%s\" vs %d \"%s\"\n",
+		    (int)len, raw, len, outsz, ra, ra == 0 ? a : wa, rb,
+		    rb == 0 ? b : wb);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The plain-path fast way against the general one: every string of up to
+ * five bytes over an alphabet of the characters that matter (slash, dot,
+ * escapes, controls, bytes of UTF-8), at small output sizes too, then
+ * long random paths around the size limit.
+ */
+static void
+test_normalize_fast_path(void)
+{
+	static const char alpha[] = "/.a%2e \x7f\xd1\x80";
+	static const size_t sizes[] = {1, 2, 3, 4, 5, 7, URI_MAX + 1};
+	const size_t na = sizeof(alpha) - 1;
+	char raw[URI_MAX + 8];
+	size_t len, k, i, s, total, bad = 0;
+	unsigned long x = 12345;
+
+	for (len = 0; len <= 5; len++) {
+		for (total = 1, i = 0; i < len; i++)
+			total *= na;
+		for (k = 0; k < total; k++) {
+			size_t v = k;
+
+			for (i = 0; i < len; i++, v /= na)
+				raw[i] = alpha[v % na];
+			for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+				bad += !same_both_ways(raw, len, sizes[s]);
+			if (bad > 3)
+				break;
+		}
+	}
+	for (k = 0; k < 20000 && bad <= 3; k++) {
+		x = x * 6364136223846793005UL + 1442695040888963407UL;
+		len = (size_t)(x >> 33) % (URI_MAX + 4);
+		for (i = 0; i < len; i++) {
+			x = x * 6364136223846793005UL + 1442695040888963407UL;
+			/* Mostly plain, now and then something that is not. */
+			raw[i] = (x >> 40) % 16 == 0 ? alpha[(x >> 20) % na]
+			                             : "ab/c"[(x >> 36) % 4];
+		}
+		bad += !same_both_ways(raw, len, URI_MAX + 1);
+		bad += !same_both_ways(raw, len, len + 2);
+		bad += !same_both_ways(raw, len, len + 3);
+	}
+	CHECK(bad == 0);
+	/* The fast way is taken where it should be, and gives these. */
+	CHECK_STR(norm("en/a.gmi"), "/en/a.gmi");
+	CHECK_STR(norm("/en/.hidden/..x/"), "/en/.hidden/..x/");
+	CHECK_STR(norm("/en/./a"), "/en/a");
+	CHECK(norm("/../a") == NULL);
+}
+
 int
 main(void)
 {
@@ -170,6 +246,7 @@ main(void)
 	RUN(test_parse_bad);
 	RUN(test_parse_length);
 	RUN(test_normalize);
+	RUN(test_normalize_fast_path);
 	RUN(test_resolve);
 	RUN(test_encode);
 	return UNIT_EXIT();
