@@ -1,6 +1,6 @@
 /*
  * log.h: the access log (one line per request, stdout) and the error log
- * (stderr). Each line is one write(2), so workers never interleave.
+ * (stderr). Each write(2) holds whole lines, so workers never interleave.
  */
 #ifndef KAPSULA_LOG_H
 #define KAPSULA_LOG_H
@@ -23,6 +23,14 @@ struct access {
 /* Lines without time stamp and name: what kapsula -n prints. */
 void log_set_plain(int);
 void log_access(const struct access *);
+/*
+ * From here on, access lines are kept, and arm(arg) is called when the
+ * first one of a batch arrives: the caller runs log_flush() soon after
+ * (a worker: from a timer). A full batch is written at once. arm NULL
+ * writes what is kept and goes back to a write per line.
+ */
+void log_batch(void (*arm)(void *), void *arg);
+void log_flush(void);
 void log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 
 /*

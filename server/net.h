@@ -83,9 +83,10 @@ struct worker {
 	int log_ip;
 	struct event
 	    *resume; /* re-enables accept after EMFILE or a full house */
-	struct event *grace; /* ends a shutdown that takes too long */
-	struct event *stats; /* the bounded-rate summary of dropped errors */
-	struct conn *conns;  /* every open connection, newest first */
+	struct event *grace;    /* ends a shutdown that takes too long */
+	struct event *stats;    /* the bounded-rate summary of dropped errors */
+	struct event *logflush; /* writes the turn's access lines at once */
+	struct conn *conns;     /* every open connection, newest first */
 	size_t nconns;
 	size_t peak;      /* connections at most since memory was trimmed */
 	struct pool pool; /* of struct conn */

@@ -250,10 +250,15 @@ def t_max_conns(ctx):
               "not served after one idle connection closed")
     finally:
         close_all(socks)
-    lines = srv.stdout().decode().splitlines()
-    check(any(" gopher 41 " in ln for ln in lines) and
-          any(" gemini 41 " in ln for ln in lines),
-          "busy replies not logged as 41: %r" % lines[-4:])
+
+    # A line is written once the client's FIN is in, and kept a few ms
+    # with others (LOG_FLUSH_MS): wait for it, as a reader of a log does.
+    def logged():
+        lines = srv.stdout().decode().splitlines()
+        return (any(" gopher 41 " in ln for ln in lines) and
+                any(" gemini 41 " in ln for ln in lines))
+    check(poll(logged, 5), "busy replies not logged as 41: %r" %
+          srv.stdout().decode().splitlines()[-4:])
     check(srv.alive(), "server exited: %s" % srv.stderr_tail())
     srv.stop()
 

@@ -182,10 +182,12 @@ def _(ctx):
         check(grew < RSS_GROWTH_MAX,
               "the server's RSS grew by %d MB while streaming" %
               (grew >> 20))
-        log = srv.stdout()
-        check(log.count(b" 20 4294967296 /big.bin") == 1 and
-              log.count(b" 20 4294967325 /big.bin") == 1,
-              "access log: %r" % log[-300:])
+        # Written once the server has the client's close, a few ms later.
+        def logged():
+            log = srv.stdout()
+            return (log.count(b" 20 4294967296 /big.bin") == 1 and
+                    log.count(b" 20 4294967325 /big.bin") == 1)
+        check(h_poll(logged, 5), "access log: %r" % srv.stdout()[-300:])
     finally:
         srv.stop()
         os.unlink(path)

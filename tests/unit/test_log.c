@@ -2,6 +2,7 @@
  * test_log.c: the access-log line, byte for byte: its fields, a cut reply,
  * and every byte of a path that could forge a line or steer a terminal.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -155,6 +156,92 @@ test_long_path(void)
 	CHECK(strncmp(after_time(line), " - gemini 20 1 \\x01\\x01", 23) == 0);
 }
 
+static int armed;
+
+static void
+count_arm(void *arg)
+{
+	(void)arg;
+	armed++;
+}
+
+/* What the writes on fd 1 were: their count and every size, in order. */
+struct writes {
+	FILE *f;
+	int saved;
+};
+
+static void
+capture(struct writes *w)
+{
+	fflush(stdout);
+	if ((w->f = tmpfile()) == NULL || (w->saved = dup(1)) == -1 ||
+	    dup2(fileno(w->f), 1) == -1)
+		exit(1);
+}
+
+static size_t
+captured(struct writes *w, char *out, size_t outsz)
+{
+	size_t n;
+
+	dup2(w->saved, 1);
+	close(w->saved);
+	rewind(w->f);
+	n = fread(out, 1, outsz - 1, w->f);
+	out[n] = '\0';
+	fclose(w->f);
+	return n;
+}
+
+/*
+ * Kept lines: nothing written until log_flush, arm called once a batch,
+ * a full batch written before the line that does not fit (so no write
+ * is over PIPE_BUF or cuts a line), and log_batch(NULL) writes the rest.
+ */
+static void
+test_batch(void)
+{
+	struct access a = {"x.test", "gopher", NULL, 20, 1, 1, "/p"};
+	char out[65536], path[1000], *p;
+	struct writes w;
+	size_t n, lines = 0, i;
+	off_t before;
+
+	capture(&w);
+	armed = 0;
+	log_batch(count_arm, NULL);
+	log_access(&a);
+	log_access(&a);
+	CHECK(armed == 1);
+	CHECK(lseek(1, 0, SEEK_CUR) == 0); /* still kept */
+	log_flush();
+	CHECK(lseek(1, 0, SEEK_CUR) > 0);
+	log_access(&a);
+	CHECK(armed == 2);
+	/* Lines of about 1 KiB: the fourth fills a batch. */
+	memset(path, 'a', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	a.path = path;
+	before = lseek(1, 0, SEEK_CUR);
+	for (i = 0; i < 5; i++)
+		log_access(&a);
+	/* Written: whole lines, less than PIPE_BUF, before the last ones. */
+	CHECK(lseek(1, 0, SEEK_CUR) > before);
+	CHECK(lseek(1, 0, SEEK_CUR) - before <= PIPE_BUF);
+	log_batch(NULL, NULL);
+	n = captured(&w, out, sizeof(out));
+	for (p = out; (p = strchr(p, '\n')) != NULL; p++)
+		lines++;
+	CHECK(lines == 8);
+	CHECK(n > 0 && out[n - 1] == '\n');
+	/* Back to a line a write: written at once, nothing kept. */
+	a.path = "/q";
+	access_line(&a, out, sizeof(out));
+	CHECK_STR(after_time(out), " x.test gopher 20 1 /q\n");
+}
+
 int
 main(void)
 {
@@ -162,5 +249,6 @@ main(void)
 	RUN(test_time_is_now);
 	RUN(test_escapes);
 	RUN(test_long_path);
+	RUN(test_batch);
 	return UNIT_EXIT();
 }
