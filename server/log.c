@@ -213,9 +213,10 @@ emit(int fd, struct line *l)
  * event loop's timer says they have waited long enough: under load one
  * write(2) then carries dozens of lines instead of one (a Gopher request
  * costs about 15 us of CPU, a write about 0.7). PIPE_BUF bytes at most,
- * so a write to a pipe (a journal) still lands whole between workers,
- * as a single line's did.
+ * so a write to a pipe still lands whole between workers, as a single
+ * line's did (and a journal's stream socket takes it in one piece).
  */
+_Static_assert(LINE_MAX_LOG <= PIPE_BUF, "a line must fit in one batch");
 static struct {
 	char s[PIPE_BUF];
 	size_t n;
@@ -267,7 +268,7 @@ log_access(const struct access *a)
 	put(&l, " ", 1);
 	add_safe(&l, a->path);
 	end_line(&l);
-	if (batch.arm == NULL || l.n > sizeof(batch.s)) {
+	if (batch.arm == NULL) {
 		log_flush();
 		write_all(STDOUT_FILENO, l.s, l.n);
 		return;

@@ -85,7 +85,7 @@ struct worker {
 	    *resume; /* re-enables accept after EMFILE or a full house */
 	struct event *grace;    /* ends a shutdown that takes too long */
 	struct event *stats;    /* the bounded-rate summary of dropped errors */
-	struct event *logflush; /* writes the turn's access lines at once */
+	struct event *logflush; /* writes the kept access lines, 10 ms on */
 	struct conn *conns;     /* every open connection, newest first */
 	size_t nconns;
 	size_t peak;      /* connections at most since memory was trimmed */
