@@ -2,7 +2,12 @@
  * test_log.c: the access-log line, byte for byte: its fields, a cut reply,
  * and every byte of a path that could forge a line or steer a terminal.
  */
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -242,6 +247,51 @@ test_batch(void)
 	CHECK_STR(after_time(out), " x.test gopher 20 1 /q\n");
 }
 
+/*
+ * A worker that keeps lines and then crashes writes them first, and
+ * still dies of the crash: by a real fault (a write to a read-only
+ * page, which happens again once the old action is back) or by abort().
+ */
+static int
+crash_child(int how, char *out, size_t outsz)
+{
+	struct access a = {"x.test", "gopher", NULL, 20, 1, 1, "/kept"};
+	struct writes w;
+	pid_t pid;
+	int st;
+
+	capture(&w);
+	fflush(stderr);
+	if ((pid = fork()) == 0) {
+		struct rlimit none = {0, 0};
+		volatile char *page;
+
+		setrlimit(RLIMIT_CORE, &none); /* no core file in the tree */
+		log_batch(count_arm, NULL);
+		log_access(&a);
+		if (how == SIGSEGV) {
+			page = mmap(NULL, 4096, PROT_READ,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			page[0] = 1;
+		}
+		abort();
+	}
+	waitpid(pid, &st, 0);
+	captured(&w, out, outsz);
+	return WIFSIGNALED(st) ? WTERMSIG(st) : -1;
+}
+
+static void
+test_crash_writes_kept(void)
+{
+	char out[8192];
+
+	CHECK(crash_child(SIGSEGV, out, sizeof(out)) == SIGSEGV);
+	CHECK_STR(after_time(out), " x.test gopher 20 1 /kept\n");
+	CHECK(crash_child(SIGABRT, out, sizeof(out)) == SIGABRT);
+	CHECK_STR(after_time(out), " x.test gopher 20 1 /kept\n");
+}
+
 int
 main(void)
 {
@@ -250,5 +300,6 @@ main(void)
 	RUN(test_escapes);
 	RUN(test_long_path);
 	RUN(test_batch);
+	RUN(test_crash_writes_kept);
 	return UNIT_EXIT();
 }
