@@ -39,7 +39,7 @@
 #define DRAIN_TIME   2           /* seconds to wait for the client's FIN */
 #define DRAIN_MAX    (64 * 1024) /* bytes read and dropped after a reply */
 #define PAUSE_MS     100         /* accept back-off after EMFILE */
-#define LOG_FLUSH_MS 10          /* an access line waits this long at most */
+#define LOG_FLUSH_MS 10          /* about how long an access line waits */
 #define EDGE_LOGS    20          /* edge errors logged a minute, at most */
 #define FILE_CHUNK   (16 * 1024) /* one TLS record of a big file */
 /* sendfile() moves at most this much at once (Linux: 0x7ffff000). */
@@ -290,7 +290,8 @@ edge_error(struct conn *c, const char *what)
 /*
  * Access lines are kept until a buffer fills or LOG_FLUSH_MS pass, as
  * nginx's "access_log ... buffer= flush=" does: under load one write(2)
- * carries dozens of lines, and a line is never later than that.
+ * carries dozens of lines, and a line is about that late at most (the
+ * timer runs once the loop is free).
  * Flushing once per loop turn was tried first: most turns end a single
  * request, so it saved only a third of the writes.
  */

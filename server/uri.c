@@ -61,13 +61,6 @@ decode_segment(const char *s, size_t n, char *out, size_t outsz, size_t *outlen,
 
 int uri_general; /* tests: every path takes the general way */
 
-/*
- * Most requests name a path that is already normal: printable ASCII, no
- * escapes, no "." or ".." segment. It is its own result, with a '/' in
- * front if it lacks one; that is checked and copied in one pass, without
- * the per-segment decoding or the UTF-8 check. Anything else, and paths
- * near the size limit, take the general way (a unit test compares both).
- */
 /* What a byte is to plain_path: 0 plain, 1 '/', 2 not plain. */
 /* clang-format off */
 static const unsigned char plain_class[256] = {
@@ -90,6 +83,13 @@ static const unsigned char plain_class[256] = {
 };
 /* clang-format on */
 
+/*
+ * Most requests name a path that is already normal: printable ASCII, no
+ * escapes, no "." or ".." segment. It is its own result, with a '/' in
+ * front if it lacks one; that is checked and copied in one pass, without
+ * the per-segment decoding or the UTF-8 check. Anything else, and paths
+ * near the size limit, take the general way (a unit test compares both).
+ */
 static int
 plain_path(const char *raw, size_t len, char *out, size_t outsz)
 {

@@ -16,25 +16,44 @@
 #include "log.h"
 #include "unit.h"
 
+/* What is written on stdout (fd 1) meanwhile, as a file's bytes. */
+struct writes {
+	FILE *f;
+	int saved;
+};
+
+static void
+capture(struct writes *w)
+{
+	fflush(stdout);
+	if ((w->f = tmpfile()) == NULL || (w->saved = dup(1)) == -1 ||
+	    dup2(fileno(w->f), 1) == -1)
+		exit(1);
+}
+
+static size_t
+captured(struct writes *w, char *out, size_t outsz)
+{
+	size_t n;
+
+	dup2(w->saved, 1);
+	close(w->saved);
+	rewind(w->f);
+	n = fread(out, 1, outsz - 1, w->f);
+	out[n] = '\0';
+	fclose(w->f);
+	return n;
+}
+
 /* The line log_access wrote on stdout (fd 1, one write(2)). */
 static void
 access_line(const struct access *a, char *out, size_t outsz)
 {
-	FILE *f;
-	int saved;
-	size_t n;
+	struct writes w;
 
-	fflush(stdout);
-	if ((f = tmpfile()) == NULL || (saved = dup(1)) == -1 ||
-	    dup2(fileno(f), 1) == -1)
-		exit(1);
+	capture(&w);
 	log_access(a);
-	dup2(saved, 1);
-	close(saved);
-	rewind(f);
-	n = fread(out, 1, outsz - 1, f);
-	out[n] = '\0';
-	fclose(f);
+	captured(&w, out, outsz);
 }
 
 /* The line without its time stamp, which it must start with. */
@@ -168,35 +187,6 @@ count_arm(void *arg)
 {
 	(void)arg;
 	armed++;
-}
-
-/* What the writes on fd 1 were: their count and every size, in order. */
-struct writes {
-	FILE *f;
-	int saved;
-};
-
-static void
-capture(struct writes *w)
-{
-	fflush(stdout);
-	if ((w->f = tmpfile()) == NULL || (w->saved = dup(1)) == -1 ||
-	    dup2(fileno(w->f), 1) == -1)
-		exit(1);
-}
-
-static size_t
-captured(struct writes *w, char *out, size_t outsz)
-{
-	size_t n;
-
-	dup2(w->saved, 1);
-	close(w->saved);
-	rewind(w->f);
-	n = fread(out, 1, outsz - 1, w->f);
-	out[n] = '\0';
-	fclose(w->f);
-	return n;
 }
 
 /*
