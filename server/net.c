@@ -256,18 +256,6 @@ conn_local(struct conn *c)
 	return &c->local;
 }
 
-unsigned
-conn_local_port(struct conn *c)
-{
-	const struct sockaddr_storage *ss = conn_local(c);
-
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	if (ss->ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-	return 0;
-}
-
 /*
  * Failed handshakes and silent timeouts say something about the network
  * or an attack, but a flood of them must not flood the log: a few a

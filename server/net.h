@@ -178,8 +178,6 @@ void conn_reply_file(struct conn *, enum status, const char *head, size_t len,
 void conn_set_logpath(struct conn *, const char *);
 /* The address the client connected to (asked of the kernel once). */
 const struct sockaddr_storage *conn_local(struct conn *);
-/* The port the client connected to. */
-unsigned conn_local_port(struct conn *);
 /* Room for a short reply made by conn_replyf. */
 #define CONN_SMALL (META_MAX + 256)
 

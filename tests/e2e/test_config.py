@@ -269,6 +269,11 @@ def _(c):
     check(not os.path.exists(key), "a new key was written")
 
 
+def openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 @test("an RSA-1024 certificate: 'too small', not 'do not fit together'")
 def _(c):
     base = os.path.join(c.tmp, "rsa")
@@ -277,20 +282,13 @@ def _(c):
     os.makedirs(certs)
     key = os.path.join(certs, "localhost.key")
     crt = os.path.join(certs, "localhost.crt")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:1024",
-                    "-nodes", "-keyout", key, "-out", crt, "-days", "30",
-                    "-subj", "/CN=localhost"], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    openssl("req", "-x509", "-newkey", "rsa:1024", "-nodes", "-keyout", key,
+            "-out", crt, "-days", "30", "-subj", "/CN=localhost")
     r = h.run_binary(["--root", root, "--certs", certs, "--gemini",
                       "127.0.0.1:0"])
     check(r.returncode != 0 and b"too small" in r.stderr and
           b"do not fit" not in r.stderr,
           "exit %d: %r" % (r.returncode, r.stderr[-300:]))
-
-
-def openssl(*args):
-    subprocess.run(["openssl"] + list(args), check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 @test("a certificate file with its intermediate: the client gets both")
@@ -921,12 +919,10 @@ def _(c):
     d = os.path.join(c.tmp, "nwarn", "own")
     os.makedirs(d)
     key, crt = os.path.join(d, "a.key"), os.path.join(d, "a.crt")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
-                    "-out", crt, "-days", "30", "-subj", "/CN=other.test",
-                    "-addext", "subjectAltName=DNS:other.test,DNS:a.test"],
-                   check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt,
+            "-days", "30", "-subj", "/CN=other.test",
+            "-addext", "subjectAltName=DNS:other.test,DNS:a.test")
     text = open(conf).read().replace(
         "aliases = www.a.test\n",
         "aliases = www.a.test\ncert = %s\nkey = %s\n" % (crt, key))

@@ -269,26 +269,17 @@ static int
 find_example(char *out, size_t size)
 {
 	const char *src = __FILE__;
-	char exe[2048], test[4096], *cut;
-	ssize_t n;
+	char root[2048]; /* unit_checkout reads at most that much */
 
 	if (src[0] == '/') {
 		snprintf(out, size, "%.*s/../../contrib/kapsula.conf",
 		    (int)(strrchr(src, '/') - src), src);
 		return access(out, R_OK);
 	}
-	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+	if (unit_checkout(src, root, sizeof(root)) == -1)
 		return -1;
-	exe[n] = '\0';
-	while ((cut = strrchr(exe, '/')) != NULL) {
-		*cut = '\0';
-		snprintf(test, sizeof(test), "%s/%s", exe, src);
-		if (access(test, R_OK) == 0) {
-			snprintf(out, size, "%s/contrib/kapsula.conf", exe);
-			return access(out, R_OK);
-		}
-	}
-	return -1;
+	snprintf(out, size, "%s/contrib/kapsula.conf", root);
+	return access(out, R_OK);
 }
 
 static void

@@ -100,19 +100,7 @@ put(const char *dir, const char *rel, const char *data)
 static int
 find_repo(void)
 {
-	char path[PATH_MAX + 32], *cut;
-	ssize_t n;
-
-	if ((n = readlink("/proc/self/exe", repo, sizeof(repo) - 1)) <= 0)
-		return -1;
-	repo[n] = '\0';
-	while ((cut = strrchr(repo, '/')) != NULL && cut != repo) {
-		*cut = '\0';
-		snprintf(path, sizeof(path), "%s/bench/gentree.py", repo);
-		if (access(path, R_OK) == 0)
-			return 0;
-	}
-	return -1;
+	return unit_checkout("bench/gentree.py", repo, sizeof(repo));
 }
 
 static int

@@ -259,8 +259,7 @@ find_golden(void)
 	const char *env = getenv("GOLDEN_DIR"), *src = __FILE__;
 	const char *slash = strrchr(src, '/');
 	int dirlen = slash != NULL ? (int)(slash - src + 1) : 0;
-	char exe[2048], path[4096], *cut;
-	ssize_t n;
+	char root[2048]; /* unit_checkout reads at most that much */
 
 	golden_dir[0] = '\0';
 	if (env != NULL && *env != '\0') {
@@ -272,18 +271,9 @@ find_golden(void)
 		    golden_dir, sizeof(golden_dir), "%.*sgolden/", dirlen, src);
 		return;
 	}
-	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
-		return;
-	exe[n] = '\0';
-	while ((cut = strrchr(exe, '/')) != NULL) {
-		*cut = '\0';
-		snprintf(path, sizeof(path), "%s/%s", exe, src);
-		if (access(path, R_OK) == 0) {
-			snprintf(golden_dir, sizeof(golden_dir),
-			    "%s/%.*sgolden/", exe, dirlen, src);
-			return;
-		}
-	}
+	if (unit_checkout(src, root, sizeof(root)) == 0)
+		snprintf(golden_dir, sizeof(golden_dir), "%s/%.*sgolden/", root,
+		    dirlen, src);
 }
 
 /* A golden file, or NULL after a FAIL line naming it. */

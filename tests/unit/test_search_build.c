@@ -36,26 +36,13 @@ static char root[4096]; /* the repository, "" when not found */
 static void
 find_root(void)
 {
-	const char *env = getenv("GOLDEN_DIR"), *src = __FILE__;
-	char exe[2048], path[4096 + 64], *cut;
-	ssize_t n;
+	const char *env = getenv("GOLDEN_DIR");
 
 	root[0] = '\0';
-	if (env != NULL && *env != '\0') {
+	if (env != NULL && *env != '\0')
 		snprintf(root, sizeof(root), "%s/../../..", env);
-		return;
-	}
-	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
-		return;
-	exe[n] = '\0';
-	while ((cut = strrchr(exe, '/')) != NULL) {
-		*cut = '\0';
-		snprintf(path, sizeof(path), "%s/%s", exe, src);
-		if (access(path, R_OK) == 0) {
-			snprintf(root, sizeof(root), "%s", exe);
-			return;
-		}
-	}
+	else if (unit_checkout(__FILE__, root, sizeof(root)) == -1)
+		root[0] = '\0';
 }
 
 /* Every file's bytes under dir, appended to b, one after another. */
@@ -255,17 +242,6 @@ static const char *const props[] = {
 };
 #define NPROPS (sizeof(props) / sizeof(props[0]))
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static unsigned
-rnd(unsigned n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
-}
-
 static void
 test_breaks_by_table(void)
 {
@@ -357,8 +333,9 @@ test_breaks_by_table(void)
 	/* And random ones, up to 12 characters. */
 	for (i = 0; i < 100000; i++) {
 		n = 0;
-		for (k = 1 + rnd(12); k > 0; k--) {
-			j = rnd(NALPHA); /* one pick: its length, its bytes */
+		for (k = 1 + unit_rand(12); k > 0; k--) {
+			j = unit_rand(
+			    NALPHA); /* one pick: its length, its bytes */
 			len = strlen(alphabet[j]);
 			memcpy(s + n, alphabet[j], len);
 			n += len;
@@ -534,7 +511,7 @@ corpus(void)
 		b.len = 0;
 		buf_printf(&b, "# %s %zu\n\n", r ? ru[i % 15] : en[i % 15], i);
 		for (k = 0; k < 40 + i % 23; k++) {
-			w = rnd(15);
+			w = unit_rand(15);
 			w = w * w / 15; /* the first words more often */
 			buf_printf(&b, "%s%s", r ? ru[w] : en[w],
 			    k % 9 == 8 ? ".\n" : " ");

@@ -202,7 +202,6 @@ test_normalize_fast_path(void)
 	const size_t na = sizeof(alpha) - 1;
 	char raw[URI_MAX + 8];
 	size_t len, k, i, s, total, bad = 0;
-	unsigned long x = 12345;
 
 	for (len = 0; len <= 5; len++) {
 		for (total = 1, i = 0; i < len; i++)
@@ -219,14 +218,11 @@ test_normalize_fast_path(void)
 		}
 	}
 	for (k = 0; k < 20000 && bad <= 3; k++) {
-		x = x * 6364136223846793005UL + 1442695040888963407UL;
-		len = (size_t)(x >> 33) % (URI_MAX + 4);
-		for (i = 0; i < len; i++) {
-			x = x * 6364136223846793005UL + 1442695040888963407UL;
+		len = unit_rand(URI_MAX + 4);
+		for (i = 0; i < len; i++)
 			/* Mostly plain, now and then something that is not. */
-			raw[i] = (x >> 40) % 16 == 0 ? alpha[(x >> 20) % na]
-			                             : "ab/c"[(x >> 36) % 4];
-		}
+			raw[i] = unit_rand(16) == 0 ? alpha[unit_rand(na)]
+			                            : "ab/c"[unit_rand(4)];
 		bad += !same_both_ways(raw, len, URI_MAX + 1);
 		bad += !same_both_ways(raw, len, len + 2);
 		bad += !same_both_ways(raw, len, len + 3);

@@ -66,18 +66,6 @@ same_str(const char *s)
 	same_everywhere(s, strlen(s));
 }
 
-/* Deterministic, so a failure is the same on every run. */
-static uint32_t seed = 2463534242u;
-
-static uint32_t
-rnd(uint32_t below)
-{
-	seed ^= seed << 13;
-	seed ^= seed >> 17;
-	seed ^= seed << 5;
-	return seed % below;
-}
-
 static void
 add_cp(struct buf *b, ucs4_t cp)
 {
@@ -162,8 +150,7 @@ static int
 capsule_dir(char *dir, size_t size)
 {
 	const char *env = getenv("GOLDEN_DIR");
-	char exe[2048], path[8192], *cut;
-	ssize_t n;
+	char root[2048], path[8192];
 
 	if (env != NULL && *env != '\0') {
 		snprintf(dir, size, "%s/../../../capsule", env);
@@ -171,18 +158,10 @@ capsule_dir(char *dir, size_t size)
 		if (access(path, R_OK) == 0)
 			return 0;
 	}
-	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+	if (unit_checkout("capsule/en/index.gmi", root, sizeof(root)) == -1)
 		return -1;
-	exe[n] = '\0';
-	while ((cut = strrchr(exe, '/')) != NULL) {
-		*cut = '\0';
-		snprintf(path, sizeof(path), "%s/capsule/en/index.gmi", exe);
-		if (access(path, R_OK) == 0) {
-			snprintf(dir, size, "%s/capsule", exe);
-			return 0;
-		}
-	}
-	return -1;
+	snprintf(dir, size, "%s/capsule", root);
+	return 0;
 }
 
 /* Words of the capsule's pages, for generated text. */
@@ -269,19 +248,20 @@ test_generated(void)
 		return;
 	for (p = 0; p < 300; p++) {
 		b.len = 0;
-		nw = 30 + rnd(60);
+		nw = 30 + unit_rand(60);
 		for (k = 0; k < nw; k++) {
 			if (k > 0)
 				buf_addch(&b, ' ');
-			if (rnd(4) == 0) { /* a made-up word */
-				for (m = 1 + rnd(3); m > 0; m--)
-					buf_addstr(&b, made[rnd(11)]);
+			if (unit_rand(4) == 0) { /* a made-up word */
+				for (m = 1 + unit_rand(3); m > 0; m--)
+					buf_addstr(&b, made[unit_rand(11)]);
 			} else { /* Zipf-like: low indexes more often */
 				buf_addstr(
-				    &b, words[rnd(1 + rnd((uint32_t)nwords))]);
+				    &b, words[unit_rand(
+				            1 + unit_rand((uint32_t)nwords))]);
 			}
-			if (rnd(8) == 0)
-				buf_addstr(&b, marks[rnd(10)]);
+			if (unit_rand(8) == 0)
+				buf_addstr(&b, marks[unit_rand(10)]);
 		}
 		same_everywhere(b.data, b.len);
 	}
@@ -385,12 +365,13 @@ test_random(void)
 
 	for (i = 0; i < 4000; i++) {
 		b.len = 0;
-		for (k = rnd(60); k > 0; k--) {
+		for (k = unit_rand(60); k > 0; k--) {
 			/* mostly letters and spaces, as in text */
-			if (rnd(3) != 0)
-				buf_addstr(&b, pieces[rnd(10)]);
+			if (unit_rand(3) != 0)
+				buf_addstr(&b, pieces[unit_rand(10)]);
 			else
-				buf_addstr(&b, pieces[rnd((uint32_t)npieces)]);
+				buf_addstr(
+				    &b, pieces[unit_rand((uint32_t)npieces)]);
 		}
 		same(b.data ? b.data : "", b.len, few_widths, FEW);
 	}

@@ -8,6 +8,7 @@
 #define KAPSULA_UNIT_H
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -161,6 +162,44 @@ slurp(const char *path, size_t *len)
 	}
 	fclose(f);
 	return p;
+}
+
+/*
+ * The checkout this test binary was built in: the nearest folder above
+ * the binary that holds the relative path mark (a source file, say),
+ * written to out. Never the current folder, which may be another
+ * checkout with other files. -1 when no folder above holds it.
+ */
+static inline int
+unit_checkout(const char *mark, char *out, size_t size)
+{
+	char exe[2048], path[4096 + 2048], *cut;
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+		return -1;
+	exe[n] = '\0';
+	while ((cut = strrchr(exe, '/')) != NULL && cut != exe) {
+		*cut = '\0';
+		snprintf(path, sizeof(path), "%s/%s", exe, mark);
+		if (access(path, R_OK) == 0) {
+			snprintf(out, size, "%s", exe);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* A number below n from a fixed xorshift sequence: a failure repeats. */
+static uint64_t unit_rng = 0x9e3779b97f4a7c15ull;
+
+static inline unsigned
+unit_rand(unsigned n)
+{
+	unit_rng ^= unit_rng << 13;
+	unit_rng ^= unit_rng >> 7;
+	unit_rng ^= unit_rng << 17;
+	return (unsigned)(unit_rng % n);
 }
 
 #endif
